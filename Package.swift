@@ -1,0 +1,44 @@
+// swift-tools-version: 6.1
+import PackageDescription
+
+let package = Package(
+    name: "syncctl",
+    platforms: [.macOS(.v15)],
+    products: [
+        .executable(name: "syncctl", targets: ["syncctl"]),
+        .library(name: "SyncCore", targets: ["SyncCore"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
+        .package(url: "https://github.com/apple/swift-log", from: "1.6.0"),
+    ],
+    targets: [
+        // libmongoc/libbson from the system (Debian: libmongoc-dev, libbson-dev).
+        .systemLibrary(
+            name: "CLibMongoC",
+            pkgConfig: "libmongoc-1.0",
+            providers: [.apt(["libmongoc-dev", "libbson-dev"])]
+        ),
+        // The library: no printing, no exit codes, no argument parsing.
+        .target(
+            name: "SyncCore",
+            dependencies: [
+                "CLibMongoC",
+                .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
+        // The thin executable: one file per subcommand.
+        .executableTarget(
+            name: "syncctl",
+            dependencies: [
+                "SyncCore",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
+        .testTarget(name: "SyncCoreTests", dependencies: ["SyncCore"]),
+        .testTarget(name: "IntegrationTests", dependencies: ["SyncCore"]),
+        .testTarget(name: "syncctlTests", dependencies: ["syncctl"]),
+    ],
+    swiftLanguageModes: [.v6]
+)
