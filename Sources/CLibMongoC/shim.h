@@ -10,12 +10,12 @@
 #include <stdlib.h>
 
 /// A heap bson_t, uninitialised; initialise with bson_init/bson_init_static, release with
-/// bson_destroy followed by syncctl_aligned_free.
+/// bson_destroy (when initialised) followed by syncctl_bson_free.
 static inline bson_t *syncctl_bson_alloc(void) {
-    return (bson_t *)aligned_alloc(BSON_ALIGN_OF_PTR > 128 ? BSON_ALIGN_OF_PTR : 128, sizeof(bson_t));
+    return (bson_t *)aligned_alloc(128, sizeof(bson_t));
 }
 
-/// A heap bson_iter_t, zeroed; release with syncctl_aligned_free.
+/// A heap bson_iter_t, zeroed; release with syncctl_iter_free.
 static inline bson_iter_t *syncctl_iter_alloc(void) {
     bson_iter_t *iter = (bson_iter_t *)aligned_alloc(128, sizeof(bson_iter_t));
     if (iter) {
@@ -24,10 +24,16 @@ static inline bson_iter_t *syncctl_iter_alloc(void) {
     return iter;
 }
 
-static inline void syncctl_aligned_free(void *p) { free(p); }
+static inline void syncctl_bson_free(bson_t *b) { free(b); }
+static inline void syncctl_iter_free(bson_iter_t *iter) { free(iter); }
 
 /// The document's length in bytes (a field Swift cannot see through the opaque type).
 static inline uint32_t syncctl_bson_len(const bson_t *b) { return b->len; }
+
+/// Where the current element's value starts, and where the next element starts, as offsets
+/// into the iterated buffer: together the raw bytes of the value.
+static inline uint32_t syncctl_iter_value_start(const bson_iter_t *iter) { return iter->d1; }
+static inline uint32_t syncctl_iter_next_offset(const bson_iter_t *iter) { return iter->next_off; }
 
 static inline const char *syncctl_error_message(const bson_error_t *e) { return e->message; }
 

@@ -1,0 +1,99 @@
+internal import CLibMongoC
+
+/// Any failure reported by the driver or a server, mapped from libmongoc's `bson_error_t`
+/// (error API version 2) and, for command failures, the server's reply.
+public struct MongoError: ClassifiedError {
+    /// Why a server could not be used, as an operator would put it.
+    public enum Reason: String, Sendable, Codable {
+        case refused, timeout, dns, tls, authentication
+        /// The connection broke while a command was in flight.
+        case connectionClosed
+        /// The server answered with an error code.
+        case command
+        case invalidURI
+        case other
+    }
+
+    public let kind: FailureKind
+    public let reason: Reason
+    /// libmongoc's error domain and code (server error code for server errors).
+    public let domain: UInt32
+    public let code: Int32
+    /// The server's `codeName`, when it sent one.
+    public let codeName: String?
+    /// The server's `errorLabels` (e.g. "RetryableWriteError").
+    public let labels: [String]
+    public let message: String
+
+    public var description: String { message }
+
+    public init(kind: FailureKind, reason: Reason, message: String, code: Int32 = 0, domain: UInt32 = 0,
+                codeName: String? = nil, labels: [String] = []) {
+        self.kind = kind
+        self.reason = reason
+        self.message = message
+        self.code = code
+        self.domain = domain
+        self.codeName = codeName
+        self.labels = labels
+    }
+
+    /// The one mapping from a driver error (and optional server reply) to our error.
+    init(_ error: bson_error_t, reply: BSONDocument? = nil) {
+        var error = error
+        let text = String(cString: syncctl_error_message(&error))
+        let domain = error.domain
+        let code = Int32(bitPattern: error.code)
+        let codeName = reply?["codeName"]?.stringValue
+        let labels = reply?["errorLabels"]?.arrayValue?.compactMap(\.stringValue) ?? []
+
+        switch domain {
+        case MONGOC_ERROR_SERVER_SELECTION.rawValue, MONGOC_ERROR_STREAM.rawValue:
+            let reason = MongoError.networkReason(text, streamCode: domain == MONGOC_ERROR_STREAM.rawValue ? error.code : nil)
+            self.init(kind: reason == .authentication ? .authentication : .unreachable, reason: reason,
+                      message: text, code: code, domain: domain, codeName: codeName, labels: labels)
+        case MONGOC_ERROR_CLIENT.rawValue where error.code == MONGOC_ERROR_CLIENT_AUTHENTICATE.rawValue,
+             MONGOC_ERROR_SASL.rawValue, MONGOC_ERROR_SCRAM.rawValue:
+            self.init(kind: .authentication, reason: .authentication, message: text, code: code, domain: domain,
+                      codeName: codeName, labels: labels)
+        case MONGOC_ERROR_SERVER.rawValue, MONGOC_ERROR_QUERY.rawValue, MONGOC_ERROR_WRITE_CONCERN.rawValue,
+             MONGOC_ERROR_COLLECTION.rawValue, MONGOC_ERROR_COMMAND.rawValue:
+            let auth = code == 18 || code == 13  // AuthenticationFailed, Unauthorized
+            self.init(kind: auth ? .authentication : .unexpected, reason: auth ? .authentication : .command,
+                      message: text, code: code, domain: domain, codeName: codeName, labels: labels)
+        default:
+            self.init(kind: .unexpected, reason: .other, message: text, code: code, domain: domain,
+                      codeName: codeName, labels: labels)
+        }
+    }
+
+    /// Server error codes MongoDB documents as transient (retryable reads/writes).
+    static let retryableCodes: Set<Int32> = [6, 7, 89, 91, 189, 262, 9001, 10107, 11600, 11602, 13435, 13436, 63, 150, 13388, 134]
+
+    /// True when trying the same operation again may succeed: a network failure or one of the
+    /// server's retryable conditions.
+    public var isTransient: Bool {
+        if kind == .unreachable || reason == .connectionClosed || reason == .timeout { return true }
+        if labels.contains("RetryableWriteError") || labels.contains("TransientTransactionError") { return true }
+        return reason == .command && MongoError.retryableCodes.contains(code)
+    }
+
+    /// Classifies a connection failure from libmongoc's message, which carries the cause.
+    static func networkReason(_ text: String, streamCode: UInt32?) -> Reason {
+        let lower = text.lowercased()
+        if streamCode == MONGOC_ERROR_STREAM_NAME_RESOLUTION.rawValue || lower.contains("resolve")
+            || lower.contains("getaddrinfo") || lower.contains("srv")
+        {
+            return .dns
+        }
+        if lower.contains("authenticat") { return .authentication }
+        if lower.contains("tls") || lower.contains("ssl") || lower.contains("certificate") { return .tls }
+        if lower.contains("refused") { return .refused }
+        if lower.contains("timed out") || lower.contains("timeout") || lower.contains("expired") { return .timeout }
+        if streamCode == MONGOC_ERROR_STREAM_SOCKET.rawValue || lower.contains("closed") || lower.contains("socket") {
+            return .connectionClosed
+        }
+        if streamCode == MONGOC_ERROR_STREAM_CONNECT.rawValue { return .refused }
+        return .other
+    }
+}

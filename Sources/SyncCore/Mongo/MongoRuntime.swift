@@ -1,0 +1,42 @@
+internal import CLibMongoC
+import Logging
+
+/// The driver's process-wide state: `mongoc_init()` exactly once, and the driver's own log
+/// messages routed through swift-log (label `mongoc`) so they follow our verbosity and
+/// redaction instead of going straight to stderr.
+public enum MongoRuntime {
+    private static let initialized: Void = {
+        mongoc_init()
+        mongoc_log_set_handler(
+            { level, domain, message, _ in
+                MongoRuntime.forward(level: level, domain: domain, message: message)
+            }, nil)
+    }()
+
+    /// Initialises the driver if that has not happened yet. Cheap to call repeatedly.
+    public static func initialize() {
+        _ = initialized
+    }
+
+    /// The driver's version, e.g. "1.23.1".
+    public static var driverVersion: String {
+        String(cString: mongoc_get_version())
+    }
+
+    private static func forward(level: mongoc_log_level_t, domain: UnsafePointer<CChar>?, message: UnsafePointer<CChar>?) {
+        let logger = Logger(label: "mongoc")
+        let text = message.map { String(cString: $0) } ?? ""
+        let source = domain.map { String(cString: $0) } ?? "mongoc"
+        let swiftLevel: Logger.Level =
+            switch level {
+            case MONGOC_LOG_LEVEL_ERROR: .error
+            case MONGOC_LOG_LEVEL_CRITICAL: .critical
+            case MONGOC_LOG_LEVEL_WARNING: .warning
+            case MONGOC_LOG_LEVEL_MESSAGE: .notice
+            case MONGOC_LOG_LEVEL_INFO: .info
+            case MONGOC_LOG_LEVEL_DEBUG: .debug
+            default: .trace
+            }
+        logger.log(level: swiftLevel, "\(text)", metadata: ["domain": "\(source)"])
+    }
+}
