@@ -10,7 +10,8 @@ let package = Package(
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
-        .package(url: "https://github.com/apple/swift-log", from: "1.6.0"),
+        .package(url: "https://github.com/apple/swift-log", from: "1.16.0"),
+        .package(url: "https://github.com/swift-server/swift-prometheus", from: "2.4.0"),
     ],
     targets: [
         // libmongoc/libbson from the system (Debian: libmongoc-dev, libbson-dev).
@@ -25,6 +26,7 @@ let package = Package(
             dependencies: [
                 "CLibMongoC",
                 .product(name: "Logging", package: "swift-log"),
+                .product(name: "Prometheus", package: "swift-prometheus"),
             ]
         ),
         // The thin executable: one file per subcommand.
@@ -36,9 +38,11 @@ let package = Package(
                 .product(name: "Logging", package: "swift-log"),
             ]
         ),
-        .testTarget(name: "SyncCoreTests", dependencies: ["SyncCore"]),
-        .testTarget(name: "IntegrationTests", dependencies: ["SyncCore"]),
-        .testTarget(name: "syncctlTests", dependencies: ["syncctl"]),
+        // Samples and server helpers shared by the test targets.
+        .target(name: "SyncTestSupport", dependencies: ["SyncCore"], path: "Tests/SyncTestSupport"),
+        .testTarget(name: "SyncCoreTests", dependencies: ["SyncCore", "SyncTestSupport"]),
+        .testTarget(name: "IntegrationTests", dependencies: ["SyncCore", "SyncTestSupport"]),
+        .testTarget(name: "syncctlTests", dependencies: ["syncctl", "SyncTestSupport"]),
     ],
     swiftLanguageModes: [.v6]
 )
