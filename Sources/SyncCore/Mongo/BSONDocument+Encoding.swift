@@ -6,7 +6,7 @@ extension BSONDocument {
     public func appending(_ key: String, _ value: BSONValue) -> BSONDocument {
         let builder = bson_new()!
         defer { bson_destroy(builder) }
-        withBSON { bson_concat(builder, $0) }
+        withBSON { _ = bson_concat(builder, $0) }
         BSONDocument.append(value, key: key, to: builder)
         return BSONDocument(copying: builder)
     }

@@ -78,22 +78,26 @@ public struct MongoError: ClassifiedError {
         return reason == .command && MongoError.retryableCodes.contains(code)
     }
 
-    /// Classifies a connection failure from libmongoc's message, which carries the cause.
+    /// Classifies a connection failure from libmongoc's message. Server selection failures
+    /// carry the last connection error in brackets ("… expired: [Failed to connect to target
+    /// host: …]"), which says more than the outer text, so it is read first.
     static func networkReason(_ text: String, streamCode: UInt32?) -> Reason {
-        let lower = text.lowercased()
-        if streamCode == MONGOC_ERROR_STREAM_NAME_RESOLUTION.rawValue || lower.contains("resolve")
-            || lower.contains("getaddrinfo") || lower.contains("srv")
-        {
-            return .dns
+        if streamCode == MONGOC_ERROR_STREAM_NAME_RESOLUTION.rawValue { return .dns }
+        let inner = text.range(of: "[", options: .backwards).map { String(text[$0.upperBound...]) }
+        for candidate in [inner, text].compactMap({ $0?.lowercased() }) {
+            if candidate.contains("resolve") || candidate.contains("getaddrinfo") || candidate.contains("srv") { return .dns }
+            if candidate.contains("authenticat") { return .authentication }
+            if candidate.contains("tls") || candidate.contains("ssl") || candidate.contains("certificate") { return .tls }
+            if candidate.contains("refused") || candidate.contains("failed to connect") { return .refused }
+            if candidate.contains("timed out") || candidate.contains("timeout") { return .timeout }
+            if candidate.contains("closed") || candidate.contains("socket error") || candidate.contains("failed to send")
+                || candidate.contains("failed to read")
+            {
+                return .connectionClosed
+            }
         }
-        if lower.contains("authenticat") { return .authentication }
-        if lower.contains("tls") || lower.contains("ssl") || lower.contains("certificate") { return .tls }
-        if lower.contains("refused") { return .refused }
-        if lower.contains("timed out") || lower.contains("timeout") || lower.contains("expired") { return .timeout }
-        if streamCode == MONGOC_ERROR_STREAM_SOCKET.rawValue || lower.contains("closed") || lower.contains("socket") {
-            return .connectionClosed
-        }
+        if streamCode == MONGOC_ERROR_STREAM_SOCKET.rawValue { return .connectionClosed }
         if streamCode == MONGOC_ERROR_STREAM_CONNECT.rawValue { return .refused }
-        return .other
+        return text.lowercased().contains("expired") ? .timeout : .other
     }
 }

@@ -1,0 +1,42 @@
+#!/usr/bin/env bash
+# The phased rollout on two test servers (run by `make demo` inside TestServer/with-servers.sh,
+# which exports SYNCCTL_TEST_LOCAL_URI and SYNCCTL_TEST_ATLAS_URI).
+set -euo pipefail
+syncctl=$(realpath "${1:-.build/debug/syncctl}")
+here=$(cd "$(dirname "$0")/.." && pwd)
+python=${TESTSERVER_PYTHON:-$here/.venv/bin/python}
+
+demo=$here/demo
+rm -rf "$demo"
+mkdir -p "$demo"
+cd "$demo"
+
+step() { printf '\n\033[1m== %s\033[0m\n$ %s\n' "$1" "${*:2}"; "${@:2}"; }
+
+echo "Demo directory: $demo (local ${SYNCCTL_TEST_LOCAL_URI}, atlas ${SYNCCTL_TEST_ATLAS_URI})"
+"$python" "$here/scripts/seed_demo.py" "${SYNCCTL_TEST_LOCAL_URI%/}/bomba"
+
+# The application's settings, as Phase 1 of the checklist writes them (sync disabled).
+umask 077
+cat > .env <<ENV
+# Dual MongoDB Sync Configuration
+SYNC_ENABLED=false
+MONGODB_LOCAL_URI=${SYNCCTL_TEST_LOCAL_URI%/}/bomba
+MONGODB_ATLAS_URI=${SYNCCTL_TEST_ATLAS_URI%/}/bomba
+
+# Sync Behavior
+SYNC_QUEUE_MAX_SIZE=10000
+SYNC_WORKER_INTERVAL=100
+SYNC_MAX_RETRIES=5
+SYNC_PERSIST_QUEUE=true
+SYNC_BATCH_SIZE=100
+
+# Optional: Exclude collections
+SYNC_EXCLUDED_COLLECTIONS=
+ENV
+
+step "Phase 1: the effective settings" "$syncctl" config
+step "Phase 1: preflight (setup, sync disabled)" "$syncctl" preflight --phase 1
+step "Phase 2: preflight (testing)" "$syncctl" preflight --phase 2
+
+printf '\n\033[1mDemo complete.\033[0m\n'
