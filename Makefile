@@ -13,7 +13,7 @@ APT_PACKAGES = libmongoc-dev libbson-dev pkg-config
 SUDO        := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 BIN          = .build/debug/syncctl
 
-.PHONY: all build test demo deps venv clean release
+.PHONY: all build test demo bench deps venv clean release
 
 all: build
 
@@ -51,6 +51,11 @@ test: build venv
 
 demo: build venv
 	TESTSERVER_PYTHON=$(abspath $(VENV))/bin/python TestServer/with-servers.sh scripts/demo.sh $(BIN)
+
+# Benchmarks (release build) against two test servers; prints figures and ratios, asserts nothing.
+bench: deps venv
+	$(SWIFT) build -c release --product syncctl-bench
+	TESTSERVER_PYTHON=$(abspath $(VENV))/bin/python TestServer/with-servers.sh .build/release/syncctl-bench $(BENCH)
 
 clean:
 	rm -rf .build $(VENV) demo

@@ -38,6 +38,11 @@ let package = Package(
                 .product(name: "Logging", package: "swift-log"),
             ]
         ),
+        // `make bench`: throughput and memory figures against two servers.
+        .executableTarget(
+            name: "syncctl-bench",
+            dependencies: ["SyncCore"]
+        ),
         // Samples and server helpers shared by the test targets.
         .target(name: "SyncTestSupport", dependencies: ["SyncCore"], path: "Tests/SyncTestSupport"),
         .testTarget(name: "SyncCoreTests", dependencies: ["SyncCore", "SyncTestSupport"]),

@@ -39,4 +39,12 @@ step "Phase 1: the effective settings" "$syncctl" config
 step "Phase 1: preflight (setup, sync disabled)" "$syncctl" preflight --phase 1
 step "Phase 2: preflight (testing)" "$syncctl" preflight --phase 2
 
+# -- demo: backup (before enabling sync) --
+
+# -- demo: rollout control (enable with exclusions, status, include all, disable) --
+
+# -- demo: full-sync and verify-consistency --
+
+# -- demo: sync queue (perf-test, resilience-test) --
+
 printf '\n\033[1mDemo complete.\033[0m\n'
