@@ -12,6 +12,8 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
         .package(url: "https://github.com/apple/swift-log", from: "1.16.0"),
         .package(url: "https://github.com/swift-server/swift-prometheus", from: "2.4.0"),
+        // SHA-256 of backup files (and SHA-1 for mongodump's long-collection-name rule).
+        .package(url: "https://github.com/apple/swift-crypto", from: "3.12.3"),
     ],
     targets: [
         // libmongoc/libbson from the system (Debian: libmongoc-dev, libbson-dev).
@@ -20,11 +22,19 @@ let package = Package(
             pkgConfig: "libmongoc-1.0",
             providers: [.apt(["libmongoc-dev", "libbson-dev"])]
         ),
+        // zlib from the system (libmongoc-dev already depends on zlib1g-dev): gzip backups.
+        .systemLibrary(
+            name: "CZlib",
+            pkgConfig: "zlib",
+            providers: [.apt(["zlib1g-dev"])]
+        ),
         // The library: no printing, no exit codes, no argument parsing.
         .target(
             name: "SyncCore",
             dependencies: [
                 "CLibMongoC",
+                "CZlib",
+                .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Prometheus", package: "swift-prometheus"),
             ]
