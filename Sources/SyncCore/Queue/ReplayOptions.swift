@@ -15,9 +15,8 @@ public struct ReplayOptions: Sendable {
     /// The database entries must name (the local URI's) and the one written on Atlas.
     public var localDatabase: String
     public var atlasDatabase: String
-    /// Backoff between attempts (its `maxRetries` is not used: see `maxRetries` and
-    /// `transientAttemptLimit`).
-    public var retry: TransientRetry
+    /// Backoff between attempts.
+    public var retry: RetryPolicy
     /// Consecutive failures to reach a server (or other transient failures) after which a
     /// one-shot replay stops, leaving the entries queued; nil retries for ever (`--follow`).
     public var transientAttemptLimit: Int?
@@ -29,7 +28,7 @@ public struct ReplayOptions: Sendable {
 
     public init(batchSize: Int = 100, maxRetries: Int = 5, pollInterval: Duration = .milliseconds(100),
                 excludedCollections: Set<String> = [], localDatabase: String, atlasDatabase: String,
-                retry: TransientRetry = TransientRetry(maxRetries: 0, baseDelay: .milliseconds(100), maxDelay: .seconds(5)), transientAttemptLimit: Int? = nil,
+                retry: RetryPolicy = RetryPolicy(), transientAttemptLimit: Int? = nil,
                 rotateBytes: UInt64 = 1 << 20, rotatedFileGrace: TimeInterval = 60) {
         self.batchSize = batchSize
         self.maxRetries = maxRetries

@@ -247,7 +247,7 @@ public final class ReplayWorker {
                     try consumer.record { $0.totals.failed += delta.failed }
                     throw QueueError(.unreachable, "\(error.server) unreachable after \(transientFailures) attempts (\(error.underlying.reason.rawValue)): \(error.underlying.message) — nothing is lost: these entries stay queued; run syncctl replay again once it is reachable")
                 }
-                await stop.sleep(for: options.retry.delay(forAttempt: transientFailures))
+                await stop.sleep(for: options.retry.delay(afterFailures: transientFailures))
                 if stop.isStopped { return nil }
                 continue
             }
@@ -279,7 +279,7 @@ public final class ReplayWorker {
             }
             pending = retry
             if !pending.isEmpty {
-                await stop.sleep(for: options.retry.delay(forAttempt: waitAfter))
+                await stop.sleep(for: options.retry.delay(afterFailures: waitAfter))
                 if stop.isStopped { return nil }
             }
         }

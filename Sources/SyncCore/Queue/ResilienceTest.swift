@@ -141,7 +141,7 @@ public struct ResilienceTest: Sendable {
         let applied = Atomic<Int>(0)
         let mirror = MirrorApplier(local: connection.local, atlas: proxied, localDatabase: database, atlasDatabase: connection.atlasDatabase)
         var replayOptions = ReplayOptions(settings: settings, follow: true)
-        replayOptions.retry = TransientRetry(maxRetries: 0, baseDelay: .milliseconds(100), maxDelay: .seconds(1))
+        replayOptions.retry = RetryPolicy(initial: .milliseconds(100), maximum: .seconds(1))
         let worker = try ReplayWorker(files: queue.files, applier: options.applier?(mirror) ?? mirror, options: replayOptions,
                                       logger: logger) { entries in applied.add(entries.count, ordering: .relaxed) }
         let workerStop = StopSignal()
