@@ -12,6 +12,8 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
         .package(url: "https://github.com/apple/swift-log", from: "1.16.0"),
         .package(url: "https://github.com/swift-server/swift-prometheus", from: "2.4.0"),
+        // Tests only: Examples/prometheus alert rules are parsed as YAML.
+        .package(url: "https://github.com/jpsim/Yams", from: "5.0.1"),
         // Latency percentiles (replay sync time, perf-test, resilience-test).
         .package(url: "https://github.com/HdrHistogram/hdrhistogram-swift", from: "0.2.0"),
         // SHA-256 of backup files (and SHA-1 for mongodump's long-collection-name rule).
@@ -49,6 +51,16 @@ let package = Package(
                 "SyncCore",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
+            ],
+            // The checklists are compiled into the binary (`syncctl checklist` needs no other file);
+            // Checklists/*.md stay the only copy. A new checklist file needs a line here.
+            resources: [
+                .embedInCode("../../Checklists/pre-deployment.md"),
+                .embedInCode("../../Checklists/phase1.md"),
+                .embedInCode("../../Checklists/phase2.md"),
+                .embedInCode("../../Checklists/phase3.md"),
+                .embedInCode("../../Checklists/post-deployment.md"),
+                .embedInCode("../../Checklists/rollback.md"),
             ]
         ),
         // `make bench`: throughput and memory figures against two servers.
@@ -58,7 +70,9 @@ let package = Package(
         ),
         // Samples and server helpers shared by the test targets.
         .target(name: "SyncTestSupport", dependencies: ["SyncCore"], path: "Tests/SyncTestSupport"),
-        .testTarget(name: "SyncCoreTests", dependencies: ["SyncCore", "SyncTestSupport"]),
+        .testTarget(
+            name: "SyncCoreTests",
+            dependencies: ["SyncCore", "SyncTestSupport", .product(name: "Yams", package: "Yams")]),
         .testTarget(name: "IntegrationTests", dependencies: ["SyncCore", "SyncTestSupport"]),
         .testTarget(name: "syncctlTests", dependencies: ["syncctl", "SyncTestSupport"]),
     ],
