@@ -1,0 +1,177 @@
+import Foundation
+import Testing
+
+@testable import SyncCore
+import SyncTestSupport
+
+@Suite(.enabled(if: TestServers.available, "needs SYNCCTL_TEST_LOCAL_URI and SYNCCTL_TEST_ATLAS_URI"))
+struct FullSyncTests {
+    @Test func fullSyncCopiesEveryTypeEveryIDKindOddNamesAndEmptyCollectionsByteForByte() async throws {
+        try await withSyncPair("fs-types") { pair in
+            try await pair.insert([try BSONDocument(extendedJSON: BSONSamples.everyTypeJSON)], into: "types", on: pair.local)
+            try await pair.insert(documentsOfEveryIDKind().shuffled(), into: "mixed ids", on: pair.local)
+            for name in ["with.dots", "ünïcødé", "order"] {
+                try await pair.insert((0..<30).map { ["_id": .int32(Int32($0)), "name": .string(name)] }, into: name, on: pair.local)
+            }
+            _ = try await pair.run(["create": "empty", "validator": .document(["_id": .document(["$exists": true])])], on: pair.local)
+            try await pair.local.createIndexes(
+                [["key": .document(["name": 1, "_id": -1]), "name": "idx_name", "unique": true]],
+                database: pair.database, collection: "order")
+
+            // Small partitions: ranges cross from one BSON type to the next.
+            let report = try await pair.fullSync { $0.partitionDocuments = 3; $0.chunkDocuments = 4; $0.workers = 3 }.run()
+
+            let local = try await pair.snapshot(of: pair.local)
+            let atlas = try await pair.snapshot(of: pair.atlas)
+            #expect(Set(atlas.keys) == ["types", "mixed ids", "with.dots", "ünïcødé", "order", "empty"])
+            for (name, snapshot) in local {
+                #expect(atlas[name] == snapshot, "collection \(name) differs")
+            }
+            #expect(report.collections.allSatisfy { $0.status == .synced && $0.created })
+            #expect(report.documentsWritten == 1 + everyIDKind.count + 90)
+            let verified = try await pair.verify().run()
+            #expect(verified.consistent)
+            #expect(verified.differences == 0)
+        }
+    }
+
+    @Test func deltaSyncWritesOnlyTheDocumentsThatDiffer() async throws {
+        try await withSyncPair("fs-delta") { pair in
+            let documents: [BSONDocument] = (0..<3_000).map { ["_id": .int32(Int32($0)), "v": 1, "pad": .string(String(repeating: "x", count: 50))] }
+            try await pair.insert(documents, into: "c", on: pair.local)
+            let first = try await pair.fullSync { $0.partitionDocuments = 1_000 }.run()
+            #expect(first.collections.first?.inserted == 3_000)
+
+            // Changed locally, deleted locally, Atlas-only, reordered in Atlas.
+            for id in stride(from: 0, to: 1_000, by: 100) {
+                _ = try await pair.run(["update": "c", "updates": .array([.document(["q": .document(["_id": .int32(Int32(id))]), "u": .document(["$set": .document(["v": 2])])])])], on: pair.local)
+            }
+            for id in 2_000..<2_005 { try await pair.local.deleteOne(["_id": .int32(Int32(id))], database: pair.database, collection: "c") }
+            try await pair.insert((0..<5).map { ["_id": .string("atlas-only-\($0)")] }, into: "c", on: pair.atlas)
+            _ = try await pair.run(["update": "c", "updates": .array([.document(["q": .document(["_id": 2_500]), "u": .document(["_id": 2_500, "pad": .string(String(repeating: "x", count: 50)), "v": 1])])])], on: pair.atlas)
+
+            let second = try await pair.fullSync { $0.partitionDocuments = 1_000 }.run()
+            let collection = try #require(second.collections.first)
+            #expect(collection.scanned == 2_995)
+            #expect(collection.replaced == 11)
+            #expect(collection.inserted == 0)
+            #expect(collection.deleted == 5 + 5)
+            #expect(collection.equal == 2_995 - 11)
+            #expect(try await pair.documents("c", on: pair.atlas) == pair.documents("c", on: pair.local))
+
+            let third = try await pair.fullSync().run()
+            #expect(third.documentsWritten == 0, "an unchanged database costs reads, not writes")
+        }
+    }
+
+    @Test func noPruneKeepsAtlasOnlyDocumentsAndDryRunChangesNothing() async throws {
+        try await withSyncPair("fs-prune") { pair in
+            try await pair.insert((0..<10).map { ["_id": .int32(Int32($0))] }, into: "c", on: pair.local)
+            let dry = try await pair.fullSync { $0.dryRun = true }.run()
+            #expect(dry.collections.first?.inserted == 10)
+            #expect(dry.collections.first?.created == true)
+            #expect(try await pair.atlas.collections(in: pair.database).isEmpty, "a dry run writes nothing")
+
+            try await pair.insert([["_id": "only-in-atlas"]], into: "c", on: pair.atlas)
+            let kept = try await pair.fullSync { $0.prune = false }.run()
+            #expect(kept.collections.first?.keptInAtlas == 1)
+            #expect(try await pair.atlas.countDocuments(database: pair.database, collection: "c") == 11)
+            let pruned = try await pair.fullSync().run()
+            #expect(pruned.collections.first?.deleted == 1)
+            #expect(try await pair.atlas.countDocuments(database: pair.database, collection: "c") == 10)
+        }
+    }
+
+    @Test func excludedCollectionsAreUntouchedAndLocalIsOnlyRead() async throws {
+        let appName = "fs-readonly-\(UInt32.random(in: 0...UInt32.max))"
+        try await withSyncPair("fs-readonly", appName: appName) { pair in
+            try await pair.insert((0..<50).map { ["_id": .int32(Int32($0)), "v": 1] }, into: "kept", on: pair.local)
+            try await pair.insert((0..<5).map { ["_id": .int32(Int32($0)), "secret": true] }, into: "sessions", on: pair.local)
+            try await pair.insert([["_id": "atlas", "mine": true]], into: "bills", on: pair.atlas)
+            try await pair.insert([["_id": 1, "local": true]], into: "bills", on: pair.local)
+            let localBefore = try await pair.snapshot(of: pair.local)
+            let atlasBills = try await pair.documents("bills", on: pair.atlas)
+            // Any write syncctl sent to local would fail the run.
+            try await failPoint(pair.local, appName: appName,
+                                commands: ["insert", "update", "delete", "findAndModify", "create", "createIndexes", "drop", "dropIndexes", "dropDatabase"],
+                                mode: "alwaysOn", errorCode: 13)
+            do {
+                let report = try await pair.fullSync { $0.excluded = ["sessions", "bills"] }.run()
+                #expect(report.collections.map(\.status) == [.excluded, .synced, .excluded])
+            } catch {
+                try await failPoint(pair.local, appName: appName, commands: [], mode: "off")
+                throw error
+            }
+            try await failPoint(pair.local, appName: appName, commands: [], mode: "off")
+            #expect(try await pair.snapshot(of: pair.local) == localBefore)
+            #expect(try await pair.documents("bills", on: pair.atlas) == atlasBills)
+            #expect(try await pair.atlas.collections(in: pair.database).map(\.name).sorted() == ["bills", "kept"])
+        }
+    }
+
+    @Test func connectionClosedByAtlasMidSyncIsRetriedAndEndsConsistent() async throws {
+        let appName = "fs-close-\(UInt32.random(in: 0...UInt32.max))"
+        try await withSyncPair("fs-close", appName: appName) { pair in
+            try await pair.insert((0..<5_000).map { ["_id": .int32(Int32($0)), "v": 1] }, into: "c", on: pair.local)
+            try await failPoint(pair.atlas, appName: appName, commands: ["update", "find"], mode: .document(["times": 3]), closeConnection: true)
+            let report = try await pair.fullSync { $0.partitionDocuments = 2_000 }.run()
+            #expect(report.collections.first?.inserted == 5_000)
+            #expect(try await pair.documents("c", on: pair.atlas) == pair.documents("c", on: pair.local))
+        }
+    }
+
+    @Test func equalIDsOfDifferentNumericTypesEndWithLocalsExactID() async throws {
+        try await withSyncPair("fs-numeric-id") { pair in
+            try await pair.insert([["_id": .int32(1), "v": "local"], ["_id": .int64(2), "v": "local"]], into: "c", on: pair.local)
+            try await pair.insert([["_id": .double(1), "v": "atlas"], ["_id": .int32(2), "v": "atlas"]], into: "c", on: pair.atlas)
+            _ = try await pair.fullSync().run()
+            #expect(try await pair.documents("c", on: pair.atlas) == pair.documents("c", on: pair.local))
+        }
+    }
+
+    @Test func interruptedSyncResumesFromItsCheckpointInsteadOfStartingOver() async throws {
+        try await withSyncPair("fs-resume") { pair in
+            let documents: [BSONDocument] = (0..<20_000).map { ["_id": .int32(Int32($0)), "pad": .string(String(repeating: "r", count: 100))] }
+            try await pair.insert(documents, into: "c", on: pair.local)
+            let state = StateDirectory(path: FileManager.default.temporaryDirectory.appendingPathComponent("syncctl-resume-\(UUID().uuidString)").path)
+            defer { try? FileManager.default.removeItem(atPath: state.path) }
+            let file = CheckpointFile(state: state)
+            let sync = pair.fullSync({ $0.workers = 1 }, checkpoint: file)
+            let task = Task { try await sync.run() }
+            // Stop it once a batch is committed beyond the start.
+            while !(file.load()?.partitions.contains { $0.resumeFrom != nil } ?? false) {
+                try await Task.sleep(for: .milliseconds(10))
+            }
+            task.cancel()
+            await #expect(throws: CancellationError.self) { try await task.value }
+            let saved = try #require(file.load())
+
+            let resumed = try await pair.fullSync({ $0.workers = 1 }, checkpoint: file).run()
+            #expect(resumed.resumed != nil)
+            #expect(try #require(resumed.collections.first).scanned < 20_000)
+            #expect(saved.partitions.count == 1)
+            #expect(file.load() == nil, "a finished run removes its checkpoint")
+            #expect(try await pair.documents("c", on: pair.atlas) == pair.documents("c", on: pair.local))
+        }
+    }
+
+    @Test func unreachableAtlasFailsAsUnreachableAfterTheRetries() async throws {
+        let database = TestServers.uniqueDatabase("fs-unreachable")
+        let settings = try Settings.resolve(
+            flags: [.localURI: TestServers.uri(.local, database: database),
+                    .atlasURI: "mongodb://127.0.0.1:\(FaultyEndpoints.closedPort())/\(database)"],
+            environment: [:], file: nil)
+        var pool = PoolOptions()
+        pool.serverSelectionTimeoutMS = 300
+        pool.connectTimeoutMS = 300
+        pool.overrideTimeouts = true
+        let connections = try DualConnection(settings: settings, options: pool)
+        defer { connections.close() }
+        var options = FullSyncOptions()
+        options.retry = TransientRetry(maxRetries: 1, backoff: RetryPolicy(initial: .milliseconds(10), maximum: .milliseconds(10)))
+        let error = await #expect(throws: MongoError.self) {
+            try await FullSync(connections: connections, options: options, checkpointFile: nil).run()
+        }
+        #expect(error?.kind == .unreachable)
+    }
+}
