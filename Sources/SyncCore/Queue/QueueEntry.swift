@@ -62,6 +62,9 @@ public struct QueueEntry: Sendable, Equatable {
         guard let text = String(validating: bytes, as: UTF8.self) else {
             throw QueueLineError("not valid UTF-8")
         }
+        guard bytes.first(where: { $0 != 0x20 && $0 != 0x09 }) == UInt8(ascii: "{") else {
+            throw QueueLineError("not a JSON object")
+        }
         let document: BSONDocument
         do {
             document = try BSONDocument(extendedJSON: text)
@@ -103,8 +106,16 @@ enum QueueTime {
     private static let withFraction = Date.ISO8601FormatStyle(includingFractionalSeconds: true)
     private static let withoutFraction = Date.ISO8601FormatStyle()
 
+    /// `2026-01-19T10:00:00.123Z`, rounded to the millisecond (a formatter would truncate
+    /// 0.123 stored as 0.12299… to .122).
     static func format(_ date: Date) -> String {
-        withFraction.format(date)
+        let millis = Int64((date.timeIntervalSince1970 * 1000).rounded())
+        var seconds = time_t(millis >= 0 ? millis / 1000 : (millis - 999) / 1000)
+        let fraction = Int(millis - Int64(seconds) * 1000)
+        var parts = tm()
+        gmtime_r(&seconds, &parts)
+        return String(format: "%04d-%02d-%02dT%02d:%02d:%02d.%03dZ", parts.tm_year + 1900, parts.tm_mon + 1, parts.tm_mday,
+                      parts.tm_hour, parts.tm_min, parts.tm_sec, fraction)
     }
 
     static func parse(_ text: String) -> Date? {
@@ -134,3 +145,9 @@ enum JSONText {
         return out + "\""
     }
 }
+
+#if canImport(Glibc)
+    import Glibc
+#elseif canImport(Darwin)
+    import Darwin
+#endif
