@@ -70,6 +70,7 @@ public enum BackupWriter {
             try makeDirectory(databaseDirectory)
             var collections: [BackupManifest.Collection] = []
             for info in infos {
+                try Task.checkCancellation()
                 progress?(.collectionStarted(info.name))
                 collections.append(try await writeCollection(info, request: request, into: temporary, connection: connection, progress: progress))
             }

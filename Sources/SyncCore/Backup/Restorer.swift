@@ -150,6 +150,7 @@ public enum Restorer {
                 }
                 finished[name] = (documents, bytes)
                 progress?(.collectionFinished(name, documents: documents))
+                try Task.checkCancellation()
             }
         }
         return plan.collections.map { collection in
