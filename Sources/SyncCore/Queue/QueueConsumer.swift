@@ -147,17 +147,26 @@ final class QueueConsumer {
         state = next
     }
 
-    /// Housekeeping between batches: deletes rotated files that are fully replayed and that
-    /// nobody has written to for `grace` seconds (an appender that opened the file just
-    /// before it was renamed may still be writing its line), and renames the active file
-    /// aside once it is fully replayed and at least `rotateBytes` long. A rename keeps the
-    /// file's identity, so no progress is lost by it; the application's next append simply
-    /// creates a new active file.
+    /// Housekeeping between batches: renames the active file aside once it is at least
+    /// `rotateBytes` long, and deletes rotated files that are fully replayed and that nobody
+    /// has written to for `grace` seconds (an appender that opened the file just before it
+    /// was renamed may still be writing its line). A rename keeps the file's identity, so no
+    /// progress is lost by it; the application's next append simply creates a new active file.
     func maintain(rotateBytes: UInt64, grace: TimeInterval, now: Date = Date()) throws {
         for position in state.positions(of: try files.segments()) {
             let segment = position.segment
-            guard position.offset == segment.size else { continue }
-            if !segment.isActive {
+            if segment.isActive {
+                // Rotated whether or not it is fully replayed (under steady writes it never
+                // is): a rotated file is read like the active one until it is done.
+                guard segment.size >= rotateBytes && segment.size > 0 else { continue }
+                var target = files.rotatedPath(at: now)
+                while FileManager.default.fileExists(atPath: target) { target += "0" }
+                guard rename(segment.path, target) == 0 else {
+                    throw StateError(.cannotWrite, "cannot rename \(segment.path) to \(target): \(String(cString: strerror(errno)))")
+                }
+                AtomicFile.syncDirectory(files.directory)
+                logger.info("rotated the queue file to \(target)")
+            } else if position.offset == segment.size {
                 guard now.timeIntervalSince(segment.modified) > grace else { continue }
                 // Forget the progress first: should the unlink not happen, the file is read
                 // again (harmless); the other order could leave progress for an inode number
@@ -165,14 +174,6 @@ final class QueueConsumer {
                 try record { $0.files.removeAll { $0.device == segment.device && $0.inode == segment.inode } }
                 unlink(segment.path)
                 logger.info("deleted the replayed queue file \(segment.path)")
-            } else if segment.size >= rotateBytes && segment.size > 0 {
-                var target = files.rotatedPath(at: now)
-                while FileManager.default.fileExists(atPath: target) { target += "0" }
-                guard rename(segment.path, target) == 0 else {
-                    throw StateError(.cannotWrite, "cannot rename \(segment.path) to \(target): \(String(cString: strerror(errno)))")
-                }
-                AtomicFile.syncDirectory(files.directory)
-                logger.info("rotated the replayed queue file to \(target)")
             }
         }
     }

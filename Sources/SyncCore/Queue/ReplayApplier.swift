@@ -162,6 +162,7 @@ public struct MirrorApplier: ReplayApplier {
         do {
             return try await bulk(operations, for: targets, collection: collection)
         } catch let error as MongoError where !error.isTransient {
+            if let only = targets.first, targets.count == 1 { return [(only, .failed(error))] }
             var results: [(ReplayTarget, ReplayOutcome)] = []
             for (operation, target) in zip(operations, targets) {
                 do {
