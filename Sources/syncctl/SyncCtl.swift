@@ -17,7 +17,7 @@ struct SyncCtl: AsyncParsableCommand {
             configuration; 130 interrupted (state saved, safe to run again).
             """,
         version: SyncCtl.version,
-        subcommands: [Preflight.self, Config.self, Backup.self, Restore.self, FullSync.self, VerifyConsistency.self, Enable.self, Disable.self, Status.self, Checklist.self]
+        subcommands: [Preflight.self, Config.self, Backup.self, Restore.self, FullSync.self, VerifyConsistency.self, Enable.self, Disable.self, Status.self, Checklist.self, Replay.self, PerfTest.self, ResilienceTest.self]
     )
 
     static let version = "0.1.0"
