@@ -11,6 +11,7 @@ with OP_REPLY, one thread per connection, and the failCommand failpoint.
 """
 import argparse
 import itertools
+import os
 import signal
 import socket
 import socketserver
@@ -269,4 +270,9 @@ def main():
 
 
 if __name__ == '__main__':
-    sys.exit(main())
+    code = main()
+    # Everything worth keeping is saved; exit now rather than wait for a client's connection
+    # thread still blocked in a read (a pooled driver keeps idle connections open).
+    sys.stdout.flush()
+    sys.stderr.flush()
+    os._exit(code)

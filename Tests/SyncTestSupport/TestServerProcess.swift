@@ -42,9 +42,12 @@ public final class TestServerProcess: @unchecked Sendable {
     }
 
     public func stop() {
-        if process.isRunning {
-            process.terminate()
-            process.waitUntilExit()
+        guard process.isRunning else { return }
+        process.terminate()
+        // Poll rather than waitUntilExit(): that spins a run loop, which never returns when
+        // called from a Swift concurrency thread.
+        for _ in 0..<200 where process.isRunning {
+            usleep(25_000)
         }
     }
 

@@ -42,7 +42,9 @@ enum SyncctlProcess {
         let reader = Thread { errData.set(err.fileHandleForReading.readDataToEndOfFile()) }
         reader.start()
         let outData = out.fileHandleForReading.readDataToEndOfFile()
-        process.waitUntilExit()
+        // Poll rather than waitUntilExit(), which spins a run loop that a Swift concurrency
+        // thread never drains.
+        while process.isRunning { usleep(2_000) }
         while !errData.isSet { usleep(1_000) }
         return SyncctlRun(status: process.terminationStatus, stdout: String(decoding: outData, as: UTF8.self),
                           stderr: String(decoding: errData.value, as: UTF8.self))

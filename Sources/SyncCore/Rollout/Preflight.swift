@@ -245,7 +245,8 @@ public struct Preflight: Sendable {
             return [warn("disk.space", section, title, "cannot read free space at \(directory)")]
         }
         guard local.error == nil, local.databases.contains(settings.localDatabase) else {
-            return [skip("disk.space", section, title, "\(Preflight.formatBytes(free)) free at \(directory); data size unknown (local unreachable)")]
+            let why = local.error == nil ? "no local database" : "local unreachable"
+            return [skip("disk.space", section, title, "\(Preflight.formatBytes(free)) free at \(directory); data size unknown (\(why))")]
         }
         do {
             let size = try await connection.dataSize(of: settings.localDatabase)
