@@ -142,8 +142,11 @@ public struct ResilienceTest: Sendable {
         let mirror = MirrorApplier(local: connection.local, atlas: proxied, localDatabase: database, atlasDatabase: connection.atlasDatabase)
         var replayOptions = ReplayOptions(settings: settings, follow: true)
         replayOptions.retry = RetryPolicy(initial: .milliseconds(100), maximum: .seconds(1))
+        // The outage is the point of the test: the worker's retry warnings would only clutter it.
+        var workerLogger = logger
+        if logger.logLevel > .debug { workerLogger.logLevel = .error }
         let worker = try ReplayWorker(files: queue.files, applier: options.applier?(mirror) ?? mirror, options: replayOptions,
-                                      logger: logger) { entries in applied.add(entries.count, ordering: .relaxed) }
+                                      logger: workerLogger) { entries in applied.add(entries.count, ordering: .relaxed) }
         let workerStop = StopSignal()
         let workerTask = Task { try await worker.follow(stop: workerStop) }
 
