@@ -205,6 +205,35 @@ struct BackupRestoreTests {
         }
     }
 
+    @Test func anEmptyDatabaseBacksUpVerifiesAndRestores() async throws {
+        try await withScratchDatabase(.local, "emptydb") { connection, database in
+            let directory = "\(try temporaryDirectory("emptydb"))/backup"
+            let manifest = try await backup(connection, database, to: directory)
+            #expect(manifest.collections.isEmpty)
+            #expect(try DumpInput.open(directory).databases == [database])
+            let (verification, _) = try await BackupVerifier.verifyByRestoring(directory, connection: connection, sourceDatabase: database)
+            #expect(verification.verified && verification.collections == 0)
+            let result = try await restore(directory, into: database + "_e", connection)
+            #expect(result.collections.isEmpty)
+        }
+    }
+
+    @Test func aDumpOfSeveralDatabasesRestoresTheOneNamedLikeTheTarget() async throws {
+        try await withScratchDatabase(.local, "multi") { connection, database in
+            let directory = try temporaryDirectory("multi")
+            try FileManager.default.copyItem(atPath: "\(Fixture.root)/dump-dir/bomba", toPath: "\(directory)/\(database)")
+            try FileManager.default.copyItem(atPath: "\(Fixture.root)/dump-dir/bomba", toPath: "\(directory)/other")
+            let input = try DumpInput.open(directory)
+            #expect(input.databases == [database, "other"].sorted())
+            let plan = try await Restorer.plan(input: input, connection: connection, targetDatabase: database)
+            #expect(plan.sourceDatabase == database)
+            let error = await #expect(throws: BackupError.self) {
+                try await Restorer.plan(input: input, connection: connection, targetDatabase: database + "_none")
+            }
+            #expect(error?.kind == .badInput)
+        }
+    }
+
     @Test func restoreRefusesATargetHoldingDocumentsAndChangesNothing() async throws {
         try await withScratchDatabase(.local, "refuse") { connection, database in
             try await connection.insert([["_id": 1, "mine": true]], database: database, collection: "users")

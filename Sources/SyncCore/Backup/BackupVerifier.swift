@@ -35,7 +35,7 @@ public enum BackupVerifier {
         let comparisons: [CollectionComparison]
         do {
             let plan = try await Restorer.plan(input: input, connection: connection, targetDatabase: scratch,
-                                               preferredDatabase: manifest.database)
+                                               sourceDatabase: manifest.database)
             _ = try await Restorer.run(plan, connection: connection, drop: false, progress: progress)
             var results: [CollectionComparison] = []
             for collection in manifest.collections where collection.type != "view" {

@@ -44,15 +44,16 @@ public final class DumpInput: Sendable {
     /// Archives: the header's `server_version` and `tool_version`.
     public let archiveVersions: (server: String, tool: String)?
 
-    /// The databases in the dump, in name order.
-    public var databases: [String] { Array(Set(collections.map(\.database))).sorted() }
+    /// The databases in the dump, in name order (a database without collections included).
+    public let databases: [String]
 
-    private init(path: String, format: DumpFormat, manifest: BackupManifest?, collections: [DumpCollection],
+    private init(path: String, format: DumpFormat, manifest: BackupManifest?, collections: [DumpCollection], databases: [String],
                  archiveGzip: Bool = false, archiveVersions: (server: String, tool: String)? = nil) {
         self.path = path
         self.format = format
         self.manifest = manifest
         self.collections = collections
+        self.databases = Array(Set(databases + collections.map(\.database))).sorted()
         self.archiveGzip = archiveGzip
         self.archiveVersions = archiveVersions
     }
@@ -87,10 +88,12 @@ public final class DumpInput: Sendable {
         let manager = FileManager.default
         let entries = ((try? manager.contentsOfDirectory(atPath: path)) ?? []).sorted()
         var collections: [DumpCollection] = []
+        var databases: [String] = manifest.map { [$0.database] } ?? []
         if entries.contains(where: isDumpFile) {
             // The directory is itself one database's directory (`mongodump` output's `<db>/`).
             let database = (path as NSString).standardizingPath.split(separator: "/").last.map(String.init) ?? path
             collections = try readDatabase(root: path, relative: nil, database: database, manifest: manifest)
+            databases.append(database)
         } else {
             for entry in entries where !entry.hasPrefix(".") {
                 var isDirectory: ObjCBool = false
@@ -111,7 +114,8 @@ public final class DumpInput: Sendable {
         } else if collections.isEmpty {
             throw BackupError(.badInput, "\(path) is neither a syncctl backup nor mongodump output (no manifest.json, no <db>/<collection>.bson files): give the backup's directory", path: path)
         }
-        return DumpInput(path: path, format: manifest == nil ? .mongodumpDirectory : .syncctl, manifest: manifest, collections: collections)
+        return DumpInput(path: path, format: manifest == nil ? .mongodumpDirectory : .syncctl, manifest: manifest, collections: collections,
+                         databases: databases)
     }
 
     private static func isDumpFile(_ name: String) -> Bool {
@@ -204,7 +208,7 @@ public final class DumpInput: Sendable {
         }
         let reader = try archiveReader(path, gzip: gzip)
         let prelude = try ArchivePrelude.read(reader)
-        return DumpInput(path: path, format: .mongodumpArchive, manifest: nil, collections: prelude.collections, archiveGzip: gzip,
+        return DumpInput(path: path, format: .mongodumpArchive, manifest: nil, collections: prelude.collections, databases: [], archiveGzip: gzip,
                          archiveVersions: (prelude.serverVersion, prelude.toolVersion))
     }
 

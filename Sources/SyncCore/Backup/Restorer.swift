@@ -28,23 +28,23 @@ public enum RestoreProgress: Sendable {
 /// Restores a dump into a database: collections with their options, every index with its
 /// name and options, then the documents in unordered bulk inserts, streamed from the dump.
 public enum Restorer {
-    /// Decides what a restore would do. `sourceDatabase` picks the dump's database when it
-    /// holds several (default: its only one, else the one named like `preferredDatabase`);
-    /// the target is `targetDatabase` or the source's name, as mongorestore does.
+    /// Decides what a restore would do, restoring into `targetDatabase`. The dump's database
+    /// is `sourceDatabase`, else its only one, else the one named like the target.
     public static func plan(
-        input: DumpInput, connection: MongoConnection, targetDatabase: String?, preferredDatabase: String? = nil,
+        input: DumpInput, connection: MongoConnection, targetDatabase target: String, sourceDatabase: String? = nil,
         collections names: [String]? = nil, state: StateDirectory? = nil
     ) async throws -> RestorePlan {
         let databases = input.databases
         let source: String
-        if databases.count == 1 {
+        if let sourceDatabase, databases.contains(sourceDatabase) {
+            source = sourceDatabase
+        } else if sourceDatabase == nil && databases.count == 1 {
             source = databases[0]
-        } else if let preferred = preferredDatabase ?? targetDatabase, databases.contains(preferred) {
-            source = preferred
+        } else if sourceDatabase == nil && databases.contains(target) {
+            source = target
         } else {
-            throw BackupError(.badInput, "\(input.path) holds the databases \(databases.joined(separator: ", ")): restore one at a time by giving its directory (\(input.path)/<db>) or name the target with --to-db")
+            throw BackupError(.badInput, "\(input.path) holds the databases \(databases.joined(separator: ", ")), none of them '\(sourceDatabase ?? target)': give the directory of the one to restore (\(input.path)/<db>)")
         }
-        let target = targetDatabase ?? source
         let selected = try input.collections(of: source, named: names)
         let checkpoint = state.flatMap { RestoreCheckpoint.load(from: $0, database: target) }
         let resuming = checkpoint.flatMap { $0.source == absolutePath(input.path) ? $0 : nil }

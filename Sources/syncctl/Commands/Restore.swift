@@ -11,8 +11,9 @@ extension SyncCtl {
                 The whole backup is checked first (manifest sizes and SHA-256, whole documents, an \
                 archive's CRCs): a damaged backup is refused before anything changes. Then each \
                 collection is created with its options and every index (names and options from the \
-                metadata), and the documents are inserted in bulk. The target database is --to-db, \
-                else the backup's own database name, as mongorestore does.
+                metadata), and the documents are inserted in bulk. The target is the local database \
+                (MONGODB_LOCAL_URI's) or --to-db NAME; of a dump holding several databases, the one \
+                named like the target is restored.
 
                 A target collection that holds documents is never overwritten silently: without \
                 --drop the restore refuses before changing anything; with --drop it lists what it \
@@ -35,7 +36,7 @@ extension SyncCtl {
         var drop = false
 
         /// Restore under another database name.
-        @Option(name: .customLong("to-db"), help: ArgumentHelp("Restore into this database instead of the backup's own.", valueName: "name"))
+        @Option(name: .customLong("to-db"), help: ArgumentHelp("Restore into this database instead of the local one (MONGODB_LOCAL_URI's).", valueName: "name"))
         var toDatabase: String?
 
         /// Only some collections.
@@ -87,7 +88,7 @@ extension SyncCtl {
                                                  options: settings.poolOptions)
             defer { connection.close() }
             let plan = try await Restorer.plan(
-                input: input, connection: connection, targetDatabase: toDatabase, preferredDatabase: loaded.localDatabase,
+                input: input, connection: connection, targetDatabase: toDatabase ?? loaded.localDatabase,
                 collections: collections.map(CollectionList.parse), state: state)
             details["database"] = .string(plan.targetDatabase)
             if let resuming = plan.resuming {
