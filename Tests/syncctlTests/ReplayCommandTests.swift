@@ -21,6 +21,39 @@ struct ReplayCommandTests {
         try QueueAppender(path: queuePath(dir), durable: false).append(entries)
     }
 
+    static let node = ["/usr/bin/node", "/usr/local/bin/node"].first { FileManager.default.isExecutableFile(atPath: $0) }
+
+    /// Examples/queue-appender.js writes lines syncctl reads with the `_id`'s exact type.
+    @Test(.enabled(if: node != nil, "needs node"))
+    func theNodeExampleAppenderWritesTheDocumentedFormat() throws {
+        let dir = try SyncctlProcess.scratchDirectory()
+        let queue = dir.appendingPathComponent("q.jsonl").path
+        let script = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+            .deletingLastPathComponent().appendingPathComponent("Examples/queue-appender.js").path
+        let program = """
+            const { appendSyncEntry } = require(\(String(reflecting: script)));
+            const file = \(String(reflecting: queue));
+            appendSyncEntry({ db: 'bomba', coll: 'orders', op: 'insert', _id: { toHexString: () => '507f1f77bcf86cd799439011' }, file });
+            appendSyncEntry({ db: 'bomba', coll: 'orders', op: 'update', _id: 5, file });
+            appendSyncEntry({ db: 'bomba', coll: 'orders', op: 'delete', _id: 2 ** 40, file, persist: false });
+            appendSyncEntry({ db: 'bomba', coll: 'order "x"', op: 'replace', _id: 'naïve', file });
+            """
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: Self.node!)
+        process.arguments = ["-e", program]
+        try process.run()
+        process.waitUntilExit()
+        #expect(process.terminationStatus == 0)
+        let lines = try String(contentsOfFile: queue, encoding: .utf8).split(separator: "\n")
+        let entries = try lines.map { try QueueEntry(line: Array($0.utf8)) }
+        #expect(entries.map(\.documentID) == [
+            .objectID(ObjectID(hex: "507f1f77bcf86cd799439011")!), .int32(5), .int64(1 << 40), .string("naïve"),
+        ])
+        #expect(entries.map(\.operation) == [.insert, .update, .delete, .replace])
+        #expect(entries[3].collection == "order \"x\"")
+        #expect(entries.allSatisfy { abs($0.time.timeIntervalSinceNow) < 60 })
+    }
+
     @Test func combiningModesIsACommandLineError() throws {
         let dir = try SyncctlProcess.scratchDirectory()
         let run = try SyncctlProcess.run(["replay", "--follow", "--dead-letters"], in: dir)
