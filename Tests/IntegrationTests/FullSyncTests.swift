@@ -113,10 +113,24 @@ struct FullSyncTests {
         let appName = "fs-close-\(UInt32.random(in: 0...UInt32.max))"
         try await withSyncPair("fs-close", appName: appName) { pair in
             try await pair.insert((0..<5_000).map { ["_id": .int32(Int32($0)), "v": 1] }, into: "c", on: pair.local)
-            try await failPoint(pair.atlas, appName: appName, commands: ["update", "find"], mode: .document(["times": 3]), closeConnection: true)
+            // A straight copy first (inserts), then a compare-and-fix run (finds, upserts).
+            try await failPoint(pair.atlas, appName: appName, commands: ["insert"], mode: .document(["times": 3]), closeConnection: true)
             let report = try await pair.fullSync { $0.partitionDocuments = 2_000 }.run()
             #expect(report.collections.first?.inserted == 5_000)
             #expect(try await pair.documents("c", on: pair.atlas) == pair.documents("c", on: pair.local))
+
+            for id in stride(from: 0, to: 5_000, by: 50) {
+                try await pair.atlas.deleteOne(["_id": .int32(Int32(id))], database: pair.database, collection: "c")
+            }
+            try await failPoint(pair.atlas, appName: appName, commands: ["find", "update"], mode: .document(["times": 4]), closeConnection: true)
+            let again = try await pair.fullSync { $0.partitionDocuments = 2_000 }.run()
+            #expect(again.collections.first?.inserted == 100)
+            #expect(try await pair.documents("c", on: pair.atlas) == pair.documents("c", on: pair.local))
+            // The failpoints were used up by the syncs: the next command of that client goes through.
+            let probe = try TestServers.connection(.atlas, appName: appName)
+            defer { probe.close() }
+            try await probe.insert([["_id": "probe"]], database: pair.database, collection: "probe")
+            _ = try await probe.runCommand(["find": "probe"], database: pair.database)
         }
     }
 

@@ -169,7 +169,7 @@ struct FullSyncCommandTests {
         defer { admin.close() }
         _ = try await admin.runCommand([
             "configureFailPoint": "failCommand", "mode": .document(["times": 2]),
-            "data": .document(["failCommands": .array(["update"]), "closeConnection": true, "appName": .string(appName)]),
+            "data": .document(["failCommands": .array(["insert", "update"]), "closeConnection": true, "appName": .string(appName)]),
         ], database: "admin")
         let run = try SyncctlProcess.run(["full-sync"], in: scene.dir)
         #expect(run.status == 0, "\(run.stderr)")

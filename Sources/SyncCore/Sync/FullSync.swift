@@ -106,8 +106,15 @@ public final class FullSync: Sendable {
         let partitioner = Partitioner(connection: local, database: connections.localDatabase,
                                       partitionDocuments: options.partitionDocuments)
         var counts: [String: Int] = [:]
+        var atlasEmpty: Set<String> = []
+        let atlasCounter = Partitioner(connection: atlas, database: connections.atlasDatabase, partitionDocuments: 0)
         for entry in active {
             counts[entry.name] = try await retry.run("counting \(entry.name)") { try await partitioner.estimatedCount(entry.name) }
+            // Empty in Atlas: a straight copy, Atlas is not read. (A resumed run has written
+            // some already, so it compares.)
+            let inAtlas = entry.atlas == nil
+                ? 0 : try await retry.run("counting \(entry.name) in Atlas") { try await atlasCounter.estimatedCount(entry.name) }
+            if inAtlas == 0 { atlasEmpty.insert(entry.name) }
         }
         if checkpoint.partitions.isEmpty {
             var partitions: [SyncCheckpoint.Partition] = []
@@ -130,11 +137,13 @@ public final class FullSync: Sendable {
         let pending = partitions.indices.filter { !partitions[$0].done }
             .sorted { (counts[partitions[$0].collection] ?? 0) > (counts[partitions[$1].collection] ?? 0) }
         let queue = WorkQueue(pending)
+        let emptyInAtlas = atlasEmpty
         try await withThrowingTaskGroup(of: Void.self) { group in
             for _ in 0..<max(1, min(options.workers, pending.count)) {
                 group.addTask {
                     while let index = await queue.take() {
-                        try await self.sync(partitions[index], index: index, atlas: atlas, keeper: keeper)
+                        try await self.sync(partitions[index], index: index, atlas: atlas, keeper: keeper,
+                                            atlasWasEmpty: emptyInAtlas.contains(partitions[index].collection))
                     }
                 }
             }
@@ -240,9 +249,8 @@ public final class FullSync: Sendable {
     /// Syncs one partition from its checkpoint bound, retrying transient failures from the last
     /// committed batch: what was not acknowledged is dropped and compared again (every write
     /// is idempotent, so redoing a batch is harmless).
-    private func sync(_ partition: SyncCheckpoint.Partition, index: Int, atlas: MongoConnection, keeper: CheckpointKeeper)
-        async throws
-    {
+    private func sync(_ partition: SyncCheckpoint.Partition, index: Int, atlas: MongoConnection, keeper: CheckpointKeeper,
+                      atlasWasEmpty: Bool) async throws {
         progress.partStarted(partition.collection)
         var scanner = RangeScanner(
             local: local, atlas: atlas, localDatabase: connections.localDatabase, atlasDatabase: connections.atlasDatabase,
@@ -250,6 +258,7 @@ public final class FullSync: Sendable {
         scanner.chunkDocuments = options.chunkDocuments
         scanner.chunkBytes = options.maxBatchBytes
         scanner.keepDocuments = !options.dryRun
+        scanner.atlasWasEmpty = atlasWasEmpty
         let writer = options.dryRun
             ? nil
             : SyncWriter(connection: atlas, database: connections.atlasDatabase, collection: partition.collection,
@@ -322,9 +331,12 @@ final class SyncSink: ScanSink {
         lastCommit = clock.now
     }
 
-    func missing(_ id: DocumentID, local: BSONDocument?) async throws {
+    func missing(_ id: DocumentID, local: BSONDocument?, emptyRange: Bool) async throws {
         current.missing += 1
-        if let local { try await write(.upsert(filter: id.filter, document: local)) }
+        guard let local else { return }
+        // Into a range Atlas holds nothing of, an insert does (an upsert if it meets a
+        // document written meanwhile: see SyncWriter).
+        try await write(emptyRange ? .insert(local) : .upsert(filter: id.filter, document: local))
     }
 
     func different(_ id: DocumentID, local: BSONDocument?) async throws {

@@ -18,9 +18,11 @@ public struct IDRange: Sendable, Codable, Equatable {
     /// The whole collection.
     public static let all = IDRange()
 
-    /// `find` options reading the range in `_id` order.
-    func findOptions(batchSize: Int32? = nil) -> FindOptions {
+    /// `find` options reading the range, in `_id` order unless `sorted` is false (the index
+    /// bounds still select exactly the range).
+    func findOptions(batchSize: Int32? = nil, sorted: Bool = true) -> FindOptions {
         var options = FindOptions.byID(batchSize: batchSize)
+        if !sorted { options.sort = nil }
         if lower != nil || upper != nil {
             options.hint = ["_id": 1]
             options.min = lower?.filter

@@ -3,7 +3,8 @@ import Crypto
 /// Where a scan hands what it finds, as it finds it. Full-sync writes; verify records.
 protocol ScanSink: AnyObject {
     /// A local document Atlas does not have (no Atlas document with the same `_id` bytes).
-    func missing(_ id: DocumentID, local: BSONDocument?) async throws
+    /// `emptyRange`: Atlas held no document at all in the range.
+    func missing(_ id: DocumentID, local: BSONDocument?, emptyRange: Bool) async throws
     /// A document on both sides whose bytes differ.
     func different(_ id: DocumentID, local: BSONDocument?) async throws
     /// An Atlas document local does not have.
@@ -17,7 +18,8 @@ protocol ScanSink: AnyObject {
 /// The local side is read as one cursor, cut into ranges of at most `chunkDocuments`
 /// documents or `chunkBytes` bytes; each range's bounds are the `_id`s where the local chunks
 /// begin, so the Atlas side of a range (read with the same `min`/`max` bounds) also holds
-/// whatever Atlas has between them that local does not. Every document is reduced to the
+/// whatever Atlas has between them that local does not (read without a sort: the comparison
+/// does not depend on Atlas's order, and a server need not sort). Every document is reduced to the
 /// SHA-256 of its raw bytes. The digests of a range are compared in order: an unchanged
 /// range is a straight run of equal digests (no lookups, nothing written); from the first
 /// mismatch on, the range is narrowed to documents by `_id`. Only one local range (and the
@@ -32,6 +34,9 @@ struct RangeScanner: Sendable {
     var chunkBytes = 8 << 20
     /// Whether the sink needs the local documents (full-sync writes them; verify does not).
     var keepDocuments = true
+    /// Atlas had no document of this collection when the run began: every range is empty
+    /// there, so Atlas is not read (a straight copy).
+    var atlasWasEmpty = false
 
     /// Scans `range`, reporting every difference and each compared range to `sink`.
     func scan(_ range: IDRange, into sink: some ScanSink) async throws {
@@ -80,9 +85,17 @@ struct RangeScanner: Sendable {
         var byID: [DocumentID: Int]?
         var equal = 0
         var seen = 0
+        if atlasWasEmpty {
+            for document in chunk {
+                guard let id = DocumentID(of: document) else { continue }
+                try await sink.missing(id, local: keepDocuments ? document : nil, emptyRange: true)
+            }
+            return (0, 0)
+        }
+        // In any order: the digests are matched in order while they agree, then by `_id`.
         let stream = try await atlas.find(
             database: atlasDatabase, collection: collection,
-            options: range.findOptions(batchSize: Int32(clamping: max(chunkDocuments, 101))))
+            options: range.findOptions(batchSize: Int32(clamping: max(chunkDocuments, 101)), sorted: false))
         do {
             while let batch = try await stream.next(maxCount: chunkDocuments, maxBytes: chunkBytes) {
                 for document in batch {
@@ -120,7 +133,7 @@ struct RangeScanner: Sendable {
         }
         for index in chunk.indices where !matched[index] {
             guard let id = DocumentID(of: chunk[index]) else { continue }
-            try await sink.missing(id, local: keepDocuments ? chunk[index] : nil)
+            try await sink.missing(id, local: keepDocuments ? chunk[index] : nil, emptyRange: seen == 0)
         }
         return (equal, seen)
     }

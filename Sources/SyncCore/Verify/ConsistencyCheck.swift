@@ -277,7 +277,7 @@ final class CandidateSink: ScanSink {
         self.progress = progress
     }
 
-    func missing(_ id: DocumentID, local: BSONDocument?) async throws {
+    func missing(_ id: DocumentID, local: BSONDocument?, emptyRange: Bool) async throws {
         counters.missing += 1
         try add(id)
     }
