@@ -239,7 +239,7 @@ public struct DotenvEditor: Sendable {
     private static func changedUnderneath(_ path: String) -> StateError {
         StateError(
             .locked,
-            "\(path) changed while syncctl was editing it (another syncctl run or an editor): nothing was written; check the file and run the command again")
+            "\(path) changed after syncctl read it (another syncctl run, or an editor): nothing was written; check the file and run the command again")
     }
 
     /// Gives the temporary file the original's owner and group, so the application (which may

@@ -1,5 +1,10 @@
 import Foundation
-import Synchronization
+
+#if canImport(Glibc)
+    import Glibc
+#elseif canImport(Darwin)
+    import Darwin
+#endif
 
 /// The operator's own command to restart the application after a dotenv edit
 /// (`--restart "pm2 restart bomba"`), run through `/bin/sh -c` so it may be any shell line.
@@ -38,48 +43,77 @@ public struct RestartCommand: Sendable {
         return try result.get()
     }
 
+    /// posix_spawn and waitpid rather than Foundation's `Process`, which on Linux notices the
+    /// exit only once the output pipe closes — and a command that starts a daemon (`pm2`) may
+    /// leave the pipe open in the daemon for good. After the command exits, its remaining output
+    /// is read for at most half a second, never waiting for the daemon.
     private static func runBlocking(_ command: String) throws(StateError) -> Outcome {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: "/bin/sh")
-        process.arguments = ["-c", command]
-        let pipe = Pipe()
-        process.standardOutput = pipe
-        process.standardError = pipe
-        process.standardInput = FileHandle.nullDevice
+        var fds: [Int32] = [-1, -1]
+        guard pipe(&fds) == 0 else { throw StateError.system("create a pipe for", "the restart command", kind: .unexpected) }
+        let (readEnd, writeEnd) = (fds[0], fds[1])
+        var actions = posix_spawn_file_actions_t()
+        posix_spawn_file_actions_init(&actions)
+        defer { posix_spawn_file_actions_destroy(&actions) }
+        posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0)
+        posix_spawn_file_actions_adddup2(&actions, writeEnd, 1)
+        posix_spawn_file_actions_adddup2(&actions, writeEnd, 2)
+        posix_spawn_file_actions_addclose(&actions, readEnd)
+        posix_spawn_file_actions_addclose(&actions, writeEnd)
+
+        // The command starts with a clean signal state: the thread we run on may block signals
+        // (driver and dispatch threads do), and a child inherits the mask — a restart script
+        // that could not be stopped with SIGTERM would be a surprise.
+        var attributes = posix_spawnattr_t()
+        posix_spawnattr_init(&attributes)
+        defer { posix_spawnattr_destroy(&attributes) }
+        var emptyMask = sigset_t()
+        sigemptyset(&emptyMask)
+        var allSignals = sigset_t()
+        sigfillset(&allSignals)
+        posix_spawnattr_setsigmask(&attributes, &emptyMask)
+        posix_spawnattr_setsigdefault(&attributes, &allSignals)
+        posix_spawnattr_setflags(&attributes, Int16(POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF))
+
         let started = Date()
-        do {
-            try process.run()
-        } catch {
-            throw StateError(.unexpected, "cannot run the restart command with /bin/sh: \(error.localizedDescription)")
+        var pid: pid_t = 0
+        let arguments = ["/bin/sh", "-c", command]
+        var argv: [UnsafeMutablePointer<CChar>?] = arguments.map { strdup($0) } + [nil]
+        defer { for pointer in argv { free(pointer) } }
+        let spawned = posix_spawn(&pid, "/bin/sh", &actions, &attributes, &argv, environ)
+        close(writeEnd)
+        guard spawned == 0 else {
+            close(readEnd)
+            throw StateError(.unexpected, "cannot run the restart command with /bin/sh: \(String(cString: strerror(spawned)))")
         }
-        // Collect output while it runs, keeping only the tail, so a chatty command never fills
-        // memory. A command that starts a daemon may leave the pipe open in the daemon: after the
-        // command exits, wait briefly for the end of its output, never for the daemon.
-        let tail = SharedTail(limit: tailLines)
-        let ended = DispatchSemaphore(value: 0)
-        let handle = pipe.fileHandleForReading
-        handle.readabilityHandler = { handle in
-            let chunk = handle.availableData
-            if chunk.isEmpty {
-                handle.readabilityHandler = nil
-                ended.signal()
-            } else {
-                tail.append(chunk)
+
+        var tail = TailBuffer(limit: tailLines)
+        var buffer = [UInt8](repeating: 0, count: 16 * 1024)
+        var status: Int32 = 0
+        var exited = false
+        var drainDeadline = Date.distantFuture
+        var open = true
+        while open && Date() < drainDeadline {
+            var poller = pollfd(fd: readEnd, events: Int16(POLLIN), revents: 0)
+            if poll(&poller, 1, 50) > 0 {
+                let count = buffer.withUnsafeMutableBytes { read(readEnd, $0.baseAddress, $0.count) }
+                if count > 0 {
+                    tail.append(Data(buffer[0..<count]))
+                } else if count == 0 || errno != EINTR {
+                    open = false  // end of output
+                }
+            }
+            if !exited, waitpid(pid, &status, WNOHANG) == pid {
+                exited = true
+                drainDeadline = Date().addingTimeInterval(0.5)
             }
         }
-        process.waitUntilExit()
-        if ended.wait(timeout: .now() + 0.5) == .timedOut { handle.readabilityHandler = nil }
-        let status = process.terminationReason == .uncaughtSignal ? 128 + process.terminationStatus : process.terminationStatus
-        return Outcome(command: command, exitStatus: status, outputTail: tail.lines, seconds: Date().timeIntervalSince(started))
+        close(readEnd)
+        if !exited { waitpid(pid, &status, 0) }
+        // The shell's convention: 128 + the signal number when a signal ended it.
+        let termination = status & 0x7F
+        let exitStatus = termination == 0 ? (status >> 8) & 0xFF : 128 + termination
+        return Outcome(command: command, exitStatus: exitStatus, outputTail: tail.lines, seconds: Date().timeIntervalSince(started))
     }
-}
-
-/// A `TailBuffer` shared with the pipe's reading handler.
-final class SharedTail: Sendable {
-    private let buffer: Mutex<TailBuffer>
-    init(limit: Int) { buffer = Mutex(TailBuffer(limit: limit)) }
-    func append(_ data: Data) { buffer.withLock { $0.append(data) } }
-    var lines: [String] { buffer.withLock { $0.lines } }
 }
 
 /// The last `limit` lines of a byte stream.
