@@ -189,3 +189,46 @@ struct FullSyncTests {
         #expect(error?.kind == .unreachable)
     }
 }
+
+extension FullSyncTests {
+    /// Atlas read as one cursor cut at local's range bounds must find exactly what range
+    /// queries find, across every `_id` type it orders itself (and fall back where it cannot).
+    @Test(arguments: [false, true])
+    func atlasReadInOneCursorFindsExactlyTheDifferences(withUnorderableIDs: Bool) async throws {
+        try await withSyncPair("fs-cursor") { pair in
+            var ids: [BSONValue] = [.minKey, .null, .maxKey, .bool(false), .bool(true)]
+            for n in 0..<60 {
+                ids += [.int32(Int32(n * 3)), .int64(Int64(n * 3 + 1)), .double(Double(n) * 3 + 2.5), .string("s\(n)"),
+                        .objectID(ObjectID(hex: String(format: "%024x", n * 7 + 1))!), .binary(subtype: 0, data: [UInt8(n)]),
+                        .datetime(Int64(n) * 1_000 - 30_000), .timestamp(seconds: UInt32(n), increment: 1)]
+            }
+            if withUnorderableIDs { ids += [.decimal128(Decimal128("1000.5")!), .document(["k": 1])] }
+            let local = ids.map { BSONDocument(pairs: [("_id", $0), ("v", 1)]) }
+            try await pair.insert(local, into: "c", on: pair.local)
+            // Atlas: every fifth missing, every seventh different, and extras of every type in between.
+            var atlas: [BSONDocument] = []
+            for (index, id) in ids.enumerated() where index % 5 != 0 {
+                atlas.append(BSONDocument(pairs: [("_id", id), ("v", index % 7 == 0 ? 2 : 1)]))
+            }
+            let extras: [BSONValue] = [.int32(-1), .double(1.5), .string("s0-extra"), .binary(subtype: 0, data: [200, 1]),
+                                       .objectID(ObjectID(hex: "ffffffffffffffffffffffff")!), .datetime(99_999_999)]
+            atlas += extras.map { BSONDocument(pairs: [("_id", $0), ("extra", true)]) }
+            try await pair.insert(atlas, into: "c", on: pair.atlas)
+            let missing = ids.indices.filter { $0 % 5 == 0 }.count
+            let different = ids.indices.filter { $0 % 5 != 0 && $0 % 7 == 0 }.count
+
+            let verified = try await pair.verify { $0.chunkDocuments = 7 }.run()
+            #expect(verified.collections.first?.missingInAtlas == missing)
+            #expect(verified.collections.first?.different == different)
+            #expect(verified.collections.first?.extraInAtlas == extras.count)
+
+            let report = try await pair.fullSync { $0.chunkDocuments = 7 }.run()
+            let collection = try #require(report.collections.first)
+            #expect(collection.inserted == missing)
+            #expect(collection.replaced == different)
+            #expect(collection.deleted == extras.count)
+            #expect(collection.equal == ids.count - missing - different)
+            #expect(try await pair.documents("c", on: pair.atlas) == pair.documents("c", on: pair.local))
+        }
+    }
+}

@@ -91,4 +91,34 @@ struct SyncPrimitivesTests {
         #expect(!TransientRetry.isTransient(MongoError(kind: .unexpected, reason: .command, message: "x", code: 11000)))
         #expect(!TransientRetry.isTransient(CancellationError()))
     }
+
+    @Test func idOrderFollowsBSONComparisonOrderForTheTypesItKnows() throws {
+        // In MongoDB's order; equal neighbours are marked by the same group number.
+        let ordered: [(BSONValue, Int)] = [
+            (.minKey, 0), (.null, 1), (.double(-.infinity), 2), (.int64(Int64.min), 3), (.int32(-5), 4), (.double(-4.5), 5),
+            (.int32(0), 6), (.double(-0.0), 6), (.int64(0), 6), (.double(2.5), 7), (.int64(9_007_199_254_740_993), 8),
+            (.double(9_007_199_254_740_994), 9), (.double(.infinity), 10), (.string(""), 11), (.symbol("a"), 12), (.string("a"), 12),
+            (.string("ab"), 13), (.string("b"), 14), (.string("é"), 15), (.binary(subtype: 5, data: [9]), 16),
+            (.binary(subtype: 0, data: [1, 2]), 17), (.binary(subtype: 4, data: [1, 2]), 18),
+            (.objectID(ObjectID(hex: "000000000000000000000001")!), 19), (.objectID(ObjectID(hex: "ff0000000000000000000000")!), 20),
+            (.bool(false), 21), (.bool(true), 22), (.datetime(-1), 23), (.datetime(5), 24),
+            (.timestamp(seconds: 1, increment: 9), 25), (.timestamp(seconds: 2, increment: 0), 26), (.maxKey, 27),
+        ]
+        let ids = try ordered.map { try #require(DocumentID(of: ["_id": $0.0])) }
+        for i in ids.indices {
+            for j in ids.indices {
+                let expected = ordered[i].1 < ordered[j].1 ? -1 : ordered[i].1 > ordered[j].1 ? 1 : 0
+                #expect(IDOrder.compare(ids[i], ids[j]) == expected, "\(ordered[i].0) vs \(ordered[j].0)")
+            }
+        }
+    }
+
+    @Test func idOrderDeclinesWhatItCannotOrderExactly() throws {
+        let int = try #require(DocumentID(of: ["_id": 1]))
+        for value in [BSONValue.decimal128(Decimal128("1")!), .double(.nan), .document(["a": 1]), .regex(pattern: "a", options: "")] {
+            let id = try #require(DocumentID(of: ["_id": value]))
+            #expect(IDOrder.compare(id, int) == nil, "\(value)")
+            #expect(IDOrder.compare(int, id) == nil, "\(value)")
+        }
+    }
 }

@@ -13,6 +13,11 @@ public struct SelectedCollection: Sendable, Equatable {
         case atlasOnly = "atlas-only"
     }
 
+    /// Either side has a default collation (its string `_id`s sort by it, not by bytes).
+    var hasCollation: Bool {
+        local?.options["collation"] != nil || atlas?.options["collation"] != nil
+    }
+
     public var presence: Presence {
         local == nil ? .atlasOnly : atlas == nil ? .localOnly : .both
     }

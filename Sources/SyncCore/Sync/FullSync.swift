@@ -107,6 +107,8 @@ public final class FullSync: Sendable {
                                       partitionDocuments: options.partitionDocuments)
         var counts: [String: Int] = [:]
         var atlasEmpty: Set<String> = []
+        // String `_id`s of a collection with a collation sort by it: read Atlas range by range.
+        let collated = Set(active.filter { $0.hasCollation }.map(\.name))
         let atlasCounter = Partitioner(connection: atlas, database: connections.atlasDatabase, partitionDocuments: 0)
         for entry in active {
             counts[entry.name] = try await retry.run("counting \(entry.name)") { try await partitioner.estimatedCount(entry.name) }
@@ -142,8 +144,9 @@ public final class FullSync: Sendable {
             for _ in 0..<max(1, min(options.workers, pending.count)) {
                 group.addTask {
                     while let index = await queue.take() {
+                        let name = partitions[index].collection
                         try await self.sync(partitions[index], index: index, atlas: atlas, keeper: keeper,
-                                            atlasWasEmpty: emptyInAtlas.contains(partitions[index].collection))
+                                            atlasWasEmpty: emptyInAtlas.contains(name), collated: collated.contains(name))
                     }
                 }
             }
@@ -250,7 +253,7 @@ public final class FullSync: Sendable {
     /// committed batch: what was not acknowledged is dropped and compared again (every write
     /// is idempotent, so redoing a batch is harmless).
     private func sync(_ partition: SyncCheckpoint.Partition, index: Int, atlas: MongoConnection, keeper: CheckpointKeeper,
-                      atlasWasEmpty: Bool) async throws {
+                      atlasWasEmpty: Bool, collated: Bool) async throws {
         progress.partStarted(partition.collection)
         var scanner = RangeScanner(
             local: local, atlas: atlas, localDatabase: connections.localDatabase, atlasDatabase: connections.atlasDatabase,
@@ -259,6 +262,7 @@ public final class FullSync: Sendable {
         scanner.chunkBytes = options.maxBatchBytes
         scanner.keepDocuments = !options.dryRun
         scanner.atlasWasEmpty = atlasWasEmpty
+        scanner.atlasInOneCursor = !collated
         let writer = options.dryRun
             ? nil
             : SyncWriter(connection: atlas, database: connections.atlasDatabase, collection: partition.collection,
@@ -280,6 +284,12 @@ public final class FullSync: Sendable {
                 try await scanner.scan(IDRange(lower: resume ?? partition.range.lower, upper: partition.range.upper), into: sink)
                 try await sink.finish()
                 break
+            } catch is IDOrderUnknown {
+                // An `_id` this side cannot order (Decimal128, a document, …): let the server
+                // order, range by range, from the last commit.
+                scanner.atlasInOneCursor = false
+                sink.discardPending()
+                resume = sink.committedBound ?? resume
             } catch where TransientRetry.isTransient(error) {
                 if sink.commits > commitsAtLastFailure { failures = 0 }
                 commitsAtLastFailure = sink.commits
@@ -331,12 +341,16 @@ final class SyncSink: ScanSink {
         lastCommit = clock.now
     }
 
-    func missing(_ id: DocumentID, local: BSONDocument?, emptyRange: Bool) async throws {
+    func missing(_ id: DocumentID?, local: BSONDocument?, emptyRange: Bool) async throws {
         current.missing += 1
         guard let local else { return }
         // Into a range Atlas holds nothing of, an insert does (an upsert if it meets a
         // document written meanwhile: see SyncWriter).
-        try await write(emptyRange ? .insert(local) : .upsert(filter: id.filter, document: local))
+        if emptyRange {
+            try await write(.insert(local))
+        } else if let id {
+            try await write(.upsert(filter: id.filter, document: local))
+        }
     }
 
     func different(_ id: DocumentID, local: BSONDocument?) async throws {

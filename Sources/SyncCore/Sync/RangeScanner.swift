@@ -4,7 +4,8 @@ import Crypto
 protocol ScanSink: AnyObject {
     /// A local document Atlas does not have (no Atlas document with the same `_id` bytes).
     /// `emptyRange`: Atlas held no document at all in the range.
-    func missing(_ id: DocumentID, local: BSONDocument?, emptyRange: Bool) async throws
+    /// `id` may be nil when the sink said it needs no documents' ids (a straight copy).
+    func missing(_ id: DocumentID?, local: BSONDocument?, emptyRange: Bool) async throws
     /// A document on both sides whose bytes differ.
     func different(_ id: DocumentID, local: BSONDocument?) async throws
     /// An Atlas document local does not have.
@@ -18,8 +19,10 @@ protocol ScanSink: AnyObject {
 /// The local side is read as one cursor, cut into ranges of at most `chunkDocuments`
 /// documents or `chunkBytes` bytes; each range's bounds are the `_id`s where the local chunks
 /// begin, so the Atlas side of a range (read with the same `min`/`max` bounds) also holds
-/// whatever Atlas has between them that local does not (read without a sort: the comparison
-/// does not depend on Atlas's order, and a server need not sort). Every document is reduced to the
+/// whatever Atlas has between them that local does not. Atlas is read either as one sorted
+/// cursor cut at those bounds (`IDOrder`), or range by range with `min`/`max` index bounds and
+/// no sort (the comparison does not depend on the order of Atlas's side). Every document is
+/// reduced to the
 /// SHA-256 of its raw bytes. The digests of a range are compared in order: an unchanged
 /// range is a straight run of equal digests (no lookups, nothing written); from the first
 /// mismatch on, the range is narrowed to documents by `_id`. Only one local range (and the
@@ -37,22 +40,34 @@ struct RangeScanner: Sendable {
     /// Atlas had no document of this collection when the run began: every range is empty
     /// there, so Atlas is not read (a straight copy).
     var atlasWasEmpty = false
+    /// Read Atlas with one sorted cursor over the whole scanned range, cut at the local
+    /// ranges' bounds by `IDOrder`, rather than one query per range. Turned off for collections
+    /// with a collation (their string `_id`s sort by it); when `IDOrder` cannot order an `_id`,
+    /// the scan throws `IDOrderUnknown` and the caller scans again range by range.
+    var atlasInOneCursor = true
 
     /// Scans `range`, reporting every difference and each compared range to `sink`.
     func scan(_ range: IDRange, into sink: some ScanSink) async throws {
         let batchSize = Int32(clamping: chunkDocuments)
         let stream = try await local.find(
             database: localDatabase, collection: collection, options: range.findOptions(batchSize: batchSize))
+        var cursor: AtlasCursor?
         do {
-            try await scan(stream, range, into: sink)
+            if atlasInOneCursor && !atlasWasEmpty {
+                cursor = AtlasCursor(try await atlas.find(
+                    database: atlasDatabase, collection: collection, options: range.findOptions(batchSize: batchSize)))
+            }
+            try await scan(stream, range, cursor: cursor, into: sink)
+            await cursor?.close()
             await stream.close()
         } catch {
+            await cursor?.close()
             await stream.close()
             throw error
         }
     }
 
-    private func scan(_ stream: DocumentStream, _ range: IDRange, into sink: some ScanSink) async throws {
+    private func scan(_ stream: DocumentStream, _ range: IDRange, cursor: AtlasCursor?, into sink: some ScanSink) async throws {
         var lower = range.lower
         var chunk = try await stream.next(maxCount: chunkDocuments, maxBytes: chunkBytes) ?? []
         while true {
@@ -62,13 +77,13 @@ struct RangeScanner: Sendable {
             let upper = boundary.flatMap(DocumentID.init(of:)) ?? range.upper
             let current = IDRange(lower: lower, upper: upper)
             guard let boundary else {
-                let (equal, seen) = try await compare(chunk, in: current, sink: sink)
+                let (equal, seen) = try await compare(chunk, in: current, last: true, cursor: cursor, sink: sink)
                 try await sink.rangeDone(upper: upper, scanned: chunk.count, equal: equal, atlasDocuments: seen)
                 return
             }
             // Read the rest of the next chunk from local while this one is compared with Atlas.
             async let rest = stream.next(maxCount: max(1, chunkDocuments - 1), maxBytes: max(1, chunkBytes - boundary.byteCount))
-            let (equal, seen) = try await compare(chunk, in: current, sink: sink)
+            let (equal, seen) = try await compare(chunk, in: current, last: false, cursor: cursor, sink: sink)
             let more = try await rest ?? []
             try await sink.rangeDone(upper: upper, scanned: chunk.count, equal: equal, atlasDocuments: seen)
             chunk = [boundary] + more
@@ -78,19 +93,72 @@ struct RangeScanner: Sendable {
 
     /// Compares a local chunk with Atlas's documents in the same range; returns how many were
     /// equal and how many Atlas documents the range held.
-    private func compare(_ chunk: [BSONDocument], in range: IDRange, sink: some ScanSink) async throws -> (Int, Int) {
+    private func compare(_ chunk: [BSONDocument], in range: IDRange, last: Bool, cursor: AtlasCursor?, sink: some ScanSink)
+        async throws -> (Int, Int)
+    {
+        if atlasWasEmpty {
+            for document in chunk {
+                try await sink.missing(keepDocuments ? nil : DocumentID(of: document), local: keepDocuments ? document : nil,
+                                       emptyRange: true)
+            }
+            return (0, 0)
+        }
         let digests = chunk.map { SHA256.hash(data: $0.bytes) }
         var matched = [Bool](repeating: false, count: chunk.count)
         var position = 0
         var byID: [DocumentID: Int]?
         var equal = 0
         var seen = 0
-        if atlasWasEmpty {
-            for document in chunk {
-                guard let id = DocumentID(of: document) else { continue }
-                try await sink.missing(id, local: keepDocuments ? document : nil, emptyRange: true)
+        try await forEachAtlasDocument(in: range, last: last, cursor: cursor) { document, knownID in
+            seen += 1
+            let digest = SHA256.hash(data: document.bytes)
+            // Equal digests mean equal bytes, `_id` included: the same document.
+            if byID == nil {
+                if position < chunk.count && digests[position] == digest {
+                    matched[position] = true
+                    position += 1
+                    equal += 1
+                    return
+                }
+                byID = Dictionary(
+                    chunk.enumerated().compactMap { item in DocumentID(of: item.element).map { ($0, item.offset) } },
+                    uniquingKeysWith: { first, _ in first })
             }
-            return (0, 0)
+            guard let id = knownID ?? DocumentID(of: document) else { return }
+            guard let index = byID?[id] else {
+                try await sink.extra(id)
+                return
+            }
+            matched[index] = true
+            if digests[index] == digest {
+                equal += 1
+            } else {
+                try await sink.different(id, local: keepDocuments ? chunk[index] : nil)
+            }
+        }
+        for index in chunk.indices where !matched[index] {
+            try await sink.missing(DocumentID(of: chunk[index]), local: keepDocuments ? chunk[index] : nil, emptyRange: seen == 0)
+        }
+        return (equal, seen)
+    }
+
+    /// Hands `body` every Atlas document of `range` (with its `_id` when already known):
+    /// from the partition's cursor up to `range.upper`, or from a query for the range.
+    private func forEachAtlasDocument(
+        in range: IDRange, last: Bool, cursor: AtlasCursor?, _ body: (BSONDocument, DocumentID?) async throws -> Void
+    ) async throws {
+        if let cursor {
+            while let document = try await cursor.peek() {
+                var id: DocumentID?
+                if !last, let upper = range.upper {
+                    id = DocumentID(of: document)
+                    guard let id, let order = IDOrder.compare(id, upper) else { throw IDOrderUnknown() }
+                    if order >= 0 { break }
+                }
+                cursor.advance()
+                try await body(document, id)
+            }
+            return
         }
         // In any order: the digests are matched in order while they agree, then by `_id`.
         let stream = try await atlas.find(
@@ -98,43 +166,48 @@ struct RangeScanner: Sendable {
             options: range.findOptions(batchSize: Int32(clamping: max(chunkDocuments, 101)), sorted: false))
         do {
             while let batch = try await stream.next(maxCount: chunkDocuments, maxBytes: chunkBytes) {
-                for document in batch {
-                    seen += 1
-                    let digest = SHA256.hash(data: document.bytes)
-                    // Equal digests mean equal bytes, `_id` included: the same document.
-                    if byID == nil {
-                        if position < chunk.count && digests[position] == digest {
-                            matched[position] = true
-                            position += 1
-                            equal += 1
-                            continue
-                        }
-                        byID = Dictionary(
-                            chunk.enumerated().compactMap { item in DocumentID(of: item.element).map { ($0, item.offset) } },
-                            uniquingKeysWith: { first, _ in first })
-                    }
-                    guard let id = DocumentID(of: document) else { continue }
-                    guard let index = byID?[id] else {
-                        try await sink.extra(id)
-                        continue
-                    }
-                    matched[index] = true
-                    if digests[index] == digest {
-                        equal += 1
-                    } else {
-                        try await sink.different(id, local: keepDocuments ? chunk[index] : nil)
-                    }
-                }
+                for document in batch { try await body(document, nil) }
             }
             await stream.close()
         } catch {
             await stream.close()
             throw error
         }
-        for index in chunk.indices where !matched[index] {
-            guard let id = DocumentID(of: chunk[index]) else { continue }
-            try await sink.missing(id, local: keepDocuments ? chunk[index] : nil, emptyRange: seen == 0)
+    }
+}
+
+/// `IDOrder` could not order an `_id` against a range bound: scan again range by range.
+struct IDOrderUnknown: Error {}
+
+/// The Atlas side of a partition as one sorted cursor that ranges take documents from in turn.
+final class AtlasCursor {
+    private let stream: DocumentStream
+    private var buffer: [BSONDocument] = []
+    private var index = 0
+    private var exhausted = false
+
+    init(_ stream: DocumentStream) {
+        self.stream = stream
+    }
+
+    /// The next document, without taking it.
+    func peek() async throws -> BSONDocument? {
+        while index >= buffer.count {
+            guard !exhausted, let batch = try await stream.next(maxCount: 2_000) else {
+                exhausted = true
+                return nil
+            }
+            buffer = batch
+            index = 0
         }
-        return (equal, seen)
+        return buffer[index]
+    }
+
+    func advance() {
+        index += 1
+    }
+
+    func close() async {
+        await stream.close()
     }
 }

@@ -130,6 +130,7 @@ public final class ConsistencyCheck: Sendable {
         var compared: [String: Compared] = [:]
         var oneSided: [String: ConsistencyReport.Collection] = [:]
         var work: [(Compared, IDRange)] = []
+        let collated = Set(selection.filter { $0.hasCollation }.map(\.name))
         let partitioner = Partitioner(connection: local, database: connections.localDatabase,
                                       partitionDocuments: options.partitionDocuments)
         for (index, entry) in selection.enumerated() where !entry.excluded {
@@ -168,7 +169,8 @@ public final class ConsistencyCheck: Sendable {
             for _ in 0..<max(1, min(options.workers, jobs.count)) {
                 group.addTask {
                     while let index = await queue.take() {
-                        try await self.scan(jobs[index].1, of: jobs[index].0, atlas: atlas)
+                        try await self.scan(jobs[index].1, of: jobs[index].0, atlas: atlas,
+                                            collated: collated.contains(jobs[index].0.name))
                     }
                 }
             }
@@ -232,13 +234,14 @@ public final class ConsistencyCheck: Sendable {
     }
 
     /// Scans one partition, retrying transient failures from the last range compared to the end.
-    private func scan(_ range: IDRange, of item: Compared, atlas: MongoConnection) async throws {
+    private func scan(_ range: IDRange, of item: Compared, atlas: MongoConnection, collated: Bool) async throws {
         progress.partStarted(item.name)
         var scanner = RangeScanner(
             local: local, atlas: atlas, localDatabase: connections.localDatabase, atlasDatabase: connections.atlasDatabase,
             collection: item.name)
         scanner.chunkDocuments = options.chunkDocuments
         scanner.keepDocuments = false
+        scanner.atlasInOneCursor = !collated
         let sink = CandidateSink(collection: item.name, queue: item.candidates, progress: progress)
         var failures = 0
         var rangesAtLastFailure = 0
@@ -246,6 +249,10 @@ public final class ConsistencyCheck: Sendable {
             do {
                 try await scanner.scan(IDRange(lower: sink.completedBound ?? range.lower, upper: range.upper), into: sink)
                 break
+            } catch is IDOrderUnknown {
+                // An `_id` this side cannot order: let the server order, range by range.
+                scanner.atlasInOneCursor = false
+                sink.discardCurrent()
             } catch where TransientRetry.isTransient(error) {
                 if sink.ranges > rangesAtLastFailure { failures = 0 }
                 rangesAtLastFailure = sink.ranges
@@ -277,9 +284,9 @@ final class CandidateSink: ScanSink {
         self.progress = progress
     }
 
-    func missing(_ id: DocumentID, local: BSONDocument?, emptyRange: Bool) async throws {
+    func missing(_ id: DocumentID?, local: BSONDocument?, emptyRange: Bool) async throws {
         counters.missing += 1
-        try add(id)
+        if let id { try add(id) }
     }
 
     func different(_ id: DocumentID, local: BSONDocument?) async throws {
