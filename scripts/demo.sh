@@ -40,6 +40,9 @@ step "Phase 1: preflight (setup, sync disabled)" "$syncctl" preflight --phase 1
 step "Phase 2: preflight (testing)" "$syncctl" preflight --phase 2
 
 # -- demo: backup (before enabling sync) --
+step "Phase 1: back up the local database, checked by a test restore" "$syncctl" backup --verify
+step "Phase 1: check the backup offline against its manifest" "$syncctl" backup verify "$(ls -d backups/*/ | tail -n 1)"
+step "Phase 1: the backups" "$syncctl" backup list
 
 # -- demo: rollout control (enable with exclusions, status, include all, disable) --
 

@@ -13,6 +13,7 @@ else {
 let selected = Set(CommandLine.arguments.dropFirst())
 let benchmarks: [(name: String, run: (String, String) async throws -> Void)] = [
     // Each capability registers its benchmark here: ("backup", BackupBenchmark.run), …
+    ("backup", BackupBenchmark.run),
     ("replay", ReplayBenchmark.run),
 ]
 print("syncctl benchmarks — \(ProcessInfo.processInfo.processorCount) cores, \(ProcessInfo.processInfo.physicalMemory >> 30) GiB, \(Date())")

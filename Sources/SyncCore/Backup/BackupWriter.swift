@@ -131,15 +131,20 @@ public enum BackupWriter {
         // Natural order, as mongodump reads a collection: the cheapest scan, and the order a
         // restore inserts in, so dump → restore → dump gives the same file.
         try await connection.withFind(database: request.database, collection: info.name) { stream in
-            while let batch = try await stream.next() {
+            var pending = try await stream.next()
+            while let batch = pending {
                 // Ctrl-C (a cancelled task) stops between batches; the temporary directory goes.
                 try Task.checkCancellation()
+                // The next batch is fetched while this one is written: the server and the disk
+                // work at the same time, and still only two batches are ever in memory.
+                async let following = stream.next()
                 for document in batch {
                     try dataFile.write(document.bytes)
                     bytes += Int64(document.byteCount)
                 }
                 documents += Int64(batch.count)
                 progress?(.documents(collection: info.name, count: documents))
+                pending = try await following
             }
         }
         let dataRecord = try dataFile.finish()

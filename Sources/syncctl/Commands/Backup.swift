@@ -261,7 +261,8 @@ extension SyncCtl.Backup {
                 let widths = (0..<rows[0].count).map { column in rows.map { $0[column].count }.max() ?? 0 }
                 console.print("backups in \(loaded.backupDir)/, oldest first:")
                 for (index, row) in rows.enumerated() {
-                    let line = zip(row, widths).map { $0.padding(toLength: $1, withPad: " ", startingAt: 0) }.joined(separator: "  ")
+                    var line = zip(row, widths).map { $0.padding(toLength: $1, withPad: " ", startingAt: 0) }.joined(separator: "  ")
+                    while line.hasSuffix(" ") { line.removeLast() }
                     console.print("  " + (index == 0 ? console.styled(line, .dim) : line))
                 }
                 return .success
