@@ -59,10 +59,11 @@ enum ReplayBenchmark {
             let files = QueueFiles(path: "\(directory)/\(name).jsonl", state: StateDirectory(path: "\(directory)/state"))
             try QueueAppender(path: files.path, durable: false).append(entries)
             try? await atlas.dropCollection("c", database: database)
+            // No rotation: its log lines would only interleave with the figures.
             let worker = try ReplayWorker(
                 files: files,
                 applier: MirrorApplier(local: local, atlas: atlas, localDatabase: database, atlasDatabase: database),
-                options: ReplayOptions(batchSize: batchSize, localDatabase: database, atlasDatabase: database))
+                options: ReplayOptions(batchSize: batchSize, localDatabase: database, atlasDatabase: database, rotateBytes: .max))
             let begin = clock.now
             let summary = try await worker.drain()
             let rate = Double(summary.totals.applied) / elapsed(since: begin)
@@ -70,9 +71,13 @@ enum ReplayBenchmark {
             print("replay \(name), batches of \(batchSize):  \(Int(rate).formatted()) entries/s = \(String(format: "%.1f", rate / rawRate)) × raw  (\(summary.totals.applied.formatted()) entries, \(writes.formatted()) writes)")
         }
         let distinct = (0..<documents).map { QueueEntry(database: database, collection: "c", operation: .update, documentID: .int32(Int32($0))) }
-        // Each document written `coalescing` times, the repeats spread through the queue.
-        let repeated = (0..<documents).map {
-            QueueEntry(database: database, collection: "c", operation: .update, documentID: .int32(Int32($0 % (documents / coalescing))))
+        // Hot documents: each written `coalescing` times in quick succession (interleaved with
+        // the other documents of its batch), as a burst of updates to one order would be.
+        let repeated = (0..<documents).map { n in
+            let block = n / 100
+            let perBlock = 100 / coalescing
+            return QueueEntry(database: database, collection: "c", operation: .update,
+                              documentID: .int32(Int32(block * perBlock + n % perBlock)))
         }
         try await replay("without coalescing (one entry per document)", entries: distinct, batchSize: 100)
         try await replay("with coalescing (\(coalescing) entries per document)", entries: repeated, batchSize: 100)
