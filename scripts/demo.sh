@@ -45,6 +45,12 @@ step "Phase 1: check the backup offline against its manifest" "$syncctl" backup 
 step "Phase 1: the backups" "$syncctl" backup list
 
 # -- demo: rollout control (enable with exclusions, status, include all, disable) --
+step "Phase 3: what enabling would change (--dry-run writes nothing)" "$syncctl" enable --exclude bills,orders,sessions --dry-run
+step "Phase 3, option A: enable sync, critical collections excluded" "$syncctl" enable --exclude bills,orders,sessions --yes
+step "Where the rollout stands" "$syncctl" status
+step "Enable the remaining collections (prints the full sync now due)" "$syncctl" enable --include-all --yes
+step "Rollback, quick disable: no server needed, only SYNC_ENABLED changes" "$syncctl" disable --yes
+step "The rollback checklist, checked live and signed off in the journal" "$syncctl" checklist rollback --sign-off "Demo Operator"
 
 # -- demo: full-sync and verify-consistency --
 

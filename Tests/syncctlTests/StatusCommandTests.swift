@@ -35,7 +35,7 @@ struct StatusCommandTests {
         try FileManager.default.createDirectory(at: state, withIntermediateDirectories: true)
         // What `syncctl backup --verify` and `syncctl full-sync` append (issue 4 and 5).
         let lines = [
-            #"{"command":"backup","details":{"path":"backups/20250101T000000Z","verified":true},"host":"h","result":"ok","time":"2025-01-01T00:00:00Z","user":"ops"}"#,
+            #"{"command":"backup","details":{"bytes":51877312,"collections":5,"database":"bomba","documents":48210,"gzip":false,"path":"backups/20250101T000000Z","removed":[],"verified":true},"host":"h","result":"ok","time":"2025-01-01T00:00:00Z","user":"ops"}"#,
             #"{"command":"full-sync","details":{"documentsWritten":12},"host":"h","result":"failed","time":"2025-01-01T03:00:00Z","user":"cron"}"#,
         ]
         try (lines.joined(separator: "\n") + "\n").write(to: state.appendingPathComponent("journal.jsonl"), atomically: true, encoding: .utf8)

@@ -21,7 +21,8 @@ extension SyncCtl {
 
                 Exit status: 0 done (or already disabled); 1 the restart command failed, or you \
                 answered no; 64 not on a terminal without --yes; 66 no dotenv file; 75 another \
-                run is editing the file, or it changed meanwhile (nothing written: run again).
+                run is editing the file, or it changed meanwhile (nothing written: run again); \
+                77 the file's owner cannot be kept (run as its owner or root).
                 """)
 
         @OptionGroup(title: "Editing") var edit: EditOptions

@@ -23,7 +23,8 @@ extension SyncCtl {
                 Exit status: 0 done (or nothing to change); 2 a preflight check failed; 1 the \
                 restart command failed, or you answered no; 64 bad options, or not on a \
                 terminal without --yes; 66 no dotenv file; 75 another run is editing the file, \
-                or it changed meanwhile (nothing written: run again); 78 a setting is invalid.
+                or it changed meanwhile (nothing written: run again); 77 the file's owner \
+                cannot be kept (run as its owner or root); 78 a setting is invalid.
                 """)
 
         /// Collections to keep out of the sync (gradual rollout).

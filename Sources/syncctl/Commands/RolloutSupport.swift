@@ -184,8 +184,11 @@ struct DotenvEditRun {
         }
 
         if !console.json {
-            if !effect.newlyExcluded.isEmpty {
-                console.print("no longer synced: \(effect.newlyExcluded.joined(separator: ", ")) (Atlas keeps what it has of them)")
+            if !effect.newlyExcluded.isEmpty && effect.nowEnabled {
+                let names = effect.newlyExcluded.joined(separator: ", ")
+                console.print(effect.wasEnabled
+                    ? "no longer synced: \(names) (Atlas keeps what it has of them)"
+                    : "not synced yet: \(names) (include them later with `syncctl enable --include-all`)")
             }
             if let fullSync = report.fullSyncCommand {
                 let what = effect.wasEnabled

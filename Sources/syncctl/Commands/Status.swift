@@ -79,10 +79,14 @@ extension SyncCtl {
             console.print(console.styled("journal: \(status.journal)", .dim))
         }
 
-        /// `key=value` for the scalar details of a journal entry, sorted, at most six.
+        /// The details worth a glance first; the rest follow alphabetically.
+        static let detailPriority = ["verified", "path", "documents", "documentsWritten", "collections", "exitCode", "seconds", "error"]
+
+        /// `key=value` for the scalar details of a journal entry, the telling ones first, at most six.
         static func scalarDetails(_ details: [String: JSONValue]?) -> String {
             guard let details else { return "" }
-            return details.sorted { $0.key < $1.key }.compactMap { key, value -> String? in
+            func rank(_ key: String) -> Int { detailPriority.firstIndex(of: key) ?? detailPriority.count }
+            return details.sorted { (rank($0.key), $0.key) < (rank($1.key), $1.key) }.compactMap { key, value -> String? in
                 switch value {
                 case .string(let text): "\(key)=\(text)"
                 case .number(let number): number.rounded() == number ? "\(key)=\(Int64(number))" : "\(key)=\(number)"
