@@ -47,6 +47,15 @@ public struct QueueReport: Sendable, Codable, Equatable {
         try load(files: QueueFiles(settings: settings), maxSize: settings.queueMaxSize, persisted: settings.persistQueue, now: now)
     }
 
+    /// The figures for a queue named by paths (for callers that read the settings leniently,
+    /// like `status`): `SYNC_QUEUE_FILE`, `SYNC_STATE_DIR`, `SYNC_QUEUE_MAX_SIZE`,
+    /// `SYNC_PERSIST_QUEUE`.
+    public static func load(queueFile: String, stateDir: String, maxSize: Int = 10_000, persisted: Bool = true,
+                            now: Date = Date()) throws -> QueueReport {
+        try load(files: QueueFiles(path: queueFile, state: StateDirectory(path: stateDir)), maxSize: maxSize,
+                 persisted: persisted, now: now)
+    }
+
     public static func load(files: QueueFiles, maxSize: Int, persisted: Bool, now: Date = Date()) throws -> QueueReport {
         var notes: [String] = []
         let state: QueueState
