@@ -125,7 +125,7 @@ struct QueueReplayWorkerTests {
         await #expect {
             try await worker.drain()
         } throws: { error in
-            (error as? QueueError)?.kind == .unreachable && "\(error)".contains("stay queued")
+            (error as? MongoError)?.kind == .unreachable && "\(error)".contains("stay queued")
         }
         #expect(applier.calls.count == 3)
         let report = try QueueReport.load(files: queue.files, maxSize: 100, persisted: false)

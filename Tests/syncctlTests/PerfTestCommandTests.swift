@@ -31,7 +31,7 @@ struct PerfTestCommandTests {
             #expect(try await atlas.collections(in: database).filter { $0.name.hasPrefix("syncctl_") }.isEmpty)
             #expect(try await local.countDocuments(database: database, collection: "users") == 1)
             let leftovers = try FileManager.default.contentsOfDirectory(atPath: dir.appendingPathComponent(".syncctl").path)
-            #expect(!leftovers.contains { $0.hasPrefix(".syncctl-perf-test") })
+            #expect(!leftovers.contains { $0.hasPrefix(".syncctl-perftest") })
             try await atlas.dropDatabase(database)
         }
     }

@@ -77,18 +77,9 @@ public struct PerfTest: Sendable {
         let atlas = try connection.requireAtlas()
         let local = connection.local
         let database = connection.localDatabase
-        let collection = ScratchNames.collection("perftest")
-        let queue = try ScratchQueue(settings: settings, purpose: "perf-test")
-        do {
-            let report = try await measure(local: local, atlas: atlas, database: database, collection: collection, queue: queue,
-                                           progress: progress, started: started)
-            try await ScratchNames.drop(collection, connection: connection)
-            queue.remove()
-            return report
-        } catch {
-            try? await ScratchNames.drop(collection, connection: connection)
-            queue.remove()
-            throw error
+        return try await ScratchNames.withScratch("perftest", settings: settings, connection: connection) { collection, queue in
+            try await measure(local: local, atlas: atlas, database: database, collection: collection, queue: queue,
+                              progress: progress, started: started)
         }
     }
 
@@ -205,6 +196,24 @@ enum ScratchNames {
         precondition(collection.hasPrefix("syncctl_"), "only scratch collections are dropped")
         try await connection.local.dropCollection(collection, database: connection.localDatabase)
         try await connection.requireAtlas().dropCollection(collection, database: connection.atlasDatabase)
+    }
+
+    /// Runs `body` with a scratch collection and a scratch queue, and removes both (on local
+    /// and on Atlas) however it ends.
+    static func withScratch<T>(_ purpose: String, settings: Settings, connection: DualConnection,
+                               _ body: (String, ScratchQueue) async throws -> T) async throws -> T {
+        let collection = ScratchNames.collection(purpose)
+        let queue = try ScratchQueue(settings: settings, purpose: purpose)
+        do {
+            let result = try await body(collection, queue)
+            try await drop(collection, connection: connection)
+            queue.remove()
+            return result
+        } catch {
+            try? await drop(collection, connection: connection)
+            queue.remove()
+            throw error
+        }
     }
 }
 

@@ -245,7 +245,11 @@ public final class ReplayWorker {
                 try noteUnreachable(error, failures: transientFailures)
                 if let limit = options.transientAttemptLimit, transientFailures >= limit {
                     try consumer.record { $0.totals.failed += delta.failed }
-                    throw QueueError(.unreachable, "\(error.server) unreachable after \(transientFailures) attempts (\(error.underlying.reason.rawValue)): \(error.underlying.message) — nothing is lost: these entries stay queued; run syncctl replay again once it is reachable")
+                    throw MongoError(
+                        kind: .unreachable, reason: error.underlying.reason,
+                        message: "\(error.server) unreachable after \(transientFailures) attempts (\(error.underlying.reason.rawValue)): \(error.underlying.message) — nothing is lost: these entries stay queued; run syncctl replay again once it is reachable",
+                        code: error.underlying.code, domain: error.underlying.domain, codeName: error.underlying.codeName,
+                        labels: error.underlying.labels)
                 }
                 await stop.sleep(for: options.retry.delay(afterFailures: transientFailures))
                 if stop.isStopped { return nil }

@@ -103,9 +103,8 @@ public struct ResilienceTest: Sendable {
     /// Runs the timeline; `onSample` hears each timeline line as it happens.
     public func run(onSample: @escaping @Sendable (ResilienceReport.Sample) -> Void = { _ in }) async throws -> ResilienceReport {
         let atlas = try connection.requireAtlas()
-        guard let atlasURI = settings.atlasURI else {
-            throw QueueError(.configuration, "MONGODB_ATLAS_URI is not set: add the Atlas connection string to the .env file")
-        }
+        // The connection was built from these settings: with an Atlas connection there is a URI.
+        guard let atlasURI = settings.atlasURI else { preconditionFailure("an Atlas connection without MONGODB_ATLAS_URI") }
         let route = try ProxyRoute(hello: try await atlas.hello(), connection: atlasURI)
         let proxy = try FaultProxy(targetHost: route.host, targetPort: route.port)
         defer { proxy.stop() }
@@ -118,18 +117,8 @@ public struct ResilienceTest: Sendable {
         let proxied = try MongoConnection(uri: ProxyRoute.proxiedURI(atlasURI, proxyPort: proxy.port),
                                           redactedURI: "\(atlas.redactedURI) (through the test proxy)", name: "atlas", options: poolOptions)
         defer { proxied.close() }
-        let collection = ScratchNames.collection("resilience")
-        let queue = try ScratchQueue(settings: settings, purpose: "resilience-test")
-        do {
-            let report = try await timeline(proxy: proxy, proxied: proxied, collection: collection, queue: queue, onSample: onSample)
-            try await ScratchNames.drop(collection, connection: connection)
-            queue.remove()
-            return report
-        } catch {
-            proxy.set(.forward)
-            try? await ScratchNames.drop(collection, connection: connection)
-            queue.remove()
-            throw error
+        return try await ScratchNames.withScratch("resilience", settings: settings, connection: connection) { collection, queue in
+            try await timeline(proxy: proxy, proxied: proxied, collection: collection, queue: queue, onSample: onSample)
         }
     }
 
