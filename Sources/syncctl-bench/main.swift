@@ -14,6 +14,7 @@ let selected = Set(CommandLine.arguments.dropFirst())
 let benchmarks: [(name: String, run: (String, String) async throws -> Void)] = [
     // Each capability registers its benchmark here: ("backup", BackupBenchmark.run), …
     ("backup", BackupBenchmark.run),
+    ("sync", SyncBenchmark.run),
     ("replay", ReplayBenchmark.run),
 ]
 print("syncctl benchmarks — \(ProcessInfo.processInfo.processorCount) cores, \(ProcessInfo.processInfo.physicalMemory >> 30) GiB, \(Date())")

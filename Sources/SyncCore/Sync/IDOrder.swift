@@ -10,7 +10,12 @@
 enum IDOrder {
     /// -1, 0 or 1 as `a` sorts before, with, or after `b`; nil when this cannot tell.
     static func compare(_ a: DocumentID, _ b: DocumentID) -> Int? {
-        guard let left = Value(a), let right = Value(b), let leftRank = left.rank, let rightRank = right.rank else { return nil }
+        guard let left = Value(a), let right = Value(b) else { return nil }
+        return compare(left, right)
+    }
+
+    private static func compare(_ left: Value, _ right: Value) -> Int? {
+        guard let leftRank = left.rank, let rightRank = right.rank else { return nil }
         if leftRank != rightRank { return leftRank < rightRank ? -1 : 1 }
         switch leftRank {
         case 1, 2, 100: return 0  // MinKey, null, MaxKey: one value each
@@ -27,17 +32,45 @@ enum IDOrder {
         }
     }
 
-    /// The raw value inside a `{_id: <value>}` document: its type byte and its bytes.
+    /// The `_id` of a whole document (MongoDB stores `_id` first) against a bound, without
+    /// copying the `_id` out.
+    static func compare(_ document: BSONDocument, to bound: DocumentID) -> Int? {
+        if let left = Value(document.bytes), let right = Value(bound.filter.bytes) { return compare(left, right) }
+        guard let id = DocumentID(of: document) else { return nil }
+        return compare(id, bound)
+    }
+
+    /// The first element's value when it is `_id`: its type byte and exactly its bytes.
     private struct Value {
         let type: UInt8
         let payload: ArraySlice<UInt8>
 
         init?(_ id: DocumentID) {
-            let bytes = id.filter.bytes
-            // int32 length, type, "_id\0", value, trailing NUL.
+            self.init(id.filter.bytes)
+        }
+
+        init?(_ bytes: [UInt8]) {
+            // int32 length, type, "_id\0", value, …
             guard bytes.count >= 10, bytes[5] == 0x5F, bytes[6] == 0x69, bytes[7] == 0x64, bytes[8] == 0 else { return nil }
             type = bytes[4]
-            payload = bytes[9..<(bytes.count - 1)]
+            let start = 9
+            func int32(at offset: Int) -> Int? {
+                guard offset + 4 <= bytes.count else { return nil }
+                return Int(Int32(bitPattern: UInt32(bytes[offset]) | UInt32(bytes[offset + 1]) << 8
+                    | UInt32(bytes[offset + 2]) << 16 | UInt32(bytes[offset + 3]) << 24))
+            }
+            let length: Int? = switch type {
+            case 0xFF, 0x7F, 0x0A: 0
+            case 0x08: 1
+            case 0x10: 4
+            case 0x01, 0x12, 0x09, 0x11: 8
+            case 0x07: 12
+            case 0x02, 0x0E: int32(at: start).map { 4 + $0 }
+            case 0x05: int32(at: start).map { 5 + $0 }
+            default: nil
+            }
+            guard let length, length >= 0, start + length <= bytes.count else { return nil }
+            payload = bytes[start..<(start + length)]
         }
 
         var rank: Int? {

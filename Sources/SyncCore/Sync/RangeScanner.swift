@@ -1,5 +1,3 @@
-import Crypto
-
 /// Where a scan hands what it finds, as it finds it. Full-sync writes; verify records.
 protocol ScanSink: AnyObject {
     /// A local document Atlas does not have (no Atlas document with the same `_id` bytes).
@@ -21,12 +19,13 @@ protocol ScanSink: AnyObject {
 /// begin, so the Atlas side of a range (read with the same `min`/`max` bounds) also holds
 /// whatever Atlas has between them that local does not. Atlas is read either as one sorted
 /// cursor cut at those bounds (`IDOrder`), or range by range with `min`/`max` index bounds and
-/// no sort (the comparison does not depend on the order of Atlas's side). Every document is
-/// reduced to the
-/// SHA-256 of its raw bytes. The digests of a range are compared in order: an unchanged
-/// range is a straight run of equal digests (no lookups, nothing written); from the first
-/// mismatch on, the range is narrowed to documents by `_id`. Only one local range (and the
-/// one read ahead) is in memory; Atlas documents are streamed and never kept.
+/// no sort (the comparison does not depend on the order of Atlas's side). Documents are
+/// compared by their raw bytes, in order: an unchanged range is a straight run of identical
+/// documents (no lookups, nothing written); from the first mismatch on, the range is narrowed
+/// to documents by `_id`. Both copies are in memory at that moment, so the bytes themselves
+/// are compared — exact, and cheaper than hashing them (SHA-256 cost a fifth of verify's
+/// time). Only one local range (and the one read ahead) is in memory; Atlas documents are
+/// streamed and never kept.
 struct RangeScanner: Sendable {
     let local: MongoConnection
     let atlas: MongoConnection
@@ -103,18 +102,16 @@ struct RangeScanner: Sendable {
             }
             return (0, 0)
         }
-        let digests = chunk.map { SHA256.hash(data: $0.bytes) }
         var matched = [Bool](repeating: false, count: chunk.count)
         var position = 0
         var byID: [DocumentID: Int]?
         var equal = 0
         var seen = 0
-        try await forEachAtlasDocument(in: range, last: last, cursor: cursor) { document, knownID in
+        try await forEachAtlasDocument(in: range, last: last, cursor: cursor) { document in
             seen += 1
-            let digest = SHA256.hash(data: document.bytes)
-            // Equal digests mean equal bytes, `_id` included: the same document.
+            // Equal bytes, `_id` included: the same document, unchanged.
             if byID == nil {
-                if position < chunk.count && digests[position] == digest {
+                if position < chunk.count && chunk[position].bytes == document.bytes {
                     matched[position] = true
                     position += 1
                     equal += 1
@@ -124,13 +121,13 @@ struct RangeScanner: Sendable {
                     chunk.enumerated().compactMap { item in DocumentID(of: item.element).map { ($0, item.offset) } },
                     uniquingKeysWith: { first, _ in first })
             }
-            guard let id = knownID ?? DocumentID(of: document) else { return }
+            guard let id = DocumentID(of: document) else { return }
             guard let index = byID?[id] else {
                 try await sink.extra(id)
                 return
             }
             matched[index] = true
-            if digests[index] == digest {
+            if chunk[index].bytes == document.bytes {
                 equal += 1
             } else {
                 try await sink.different(id, local: keepDocuments ? chunk[index] : nil)
@@ -142,31 +139,29 @@ struct RangeScanner: Sendable {
         return (equal, seen)
     }
 
-    /// Hands `body` every Atlas document of `range` (with its `_id` when already known):
+    /// Hands `body` every Atlas document of `range`:
     /// from the partition's cursor up to `range.upper`, or from a query for the range.
     private func forEachAtlasDocument(
-        in range: IDRange, last: Bool, cursor: AtlasCursor?, _ body: (BSONDocument, DocumentID?) async throws -> Void
+        in range: IDRange, last: Bool, cursor: AtlasCursor?, _ body: (BSONDocument) async throws -> Void
     ) async throws {
         if let cursor {
             while let document = try await cursor.peek() {
-                var id: DocumentID?
                 if !last, let upper = range.upper {
-                    id = DocumentID(of: document)
-                    guard let id, let order = IDOrder.compare(id, upper) else { throw IDOrderUnknown() }
+                    guard let order = IDOrder.compare(document, to: upper) else { throw IDOrderUnknown() }
                     if order >= 0 { break }
                 }
                 cursor.advance()
-                try await body(document, id)
+                try await body(document)
             }
             return
         }
-        // In any order: the digests are matched in order while they agree, then by `_id`.
+        // In any order: documents are matched in order while they agree, then by `_id`.
         let stream = try await atlas.find(
             database: atlasDatabase, collection: collection,
             options: range.findOptions(batchSize: Int32(clamping: max(chunkDocuments, 101)), sorted: false))
         do {
             while let batch = try await stream.next(maxCount: chunkDocuments, maxBytes: chunkBytes) {
-                for document in batch { try await body(document, nil) }
+                for document in batch { try await body(document) }
             }
             await stream.close()
         } catch {

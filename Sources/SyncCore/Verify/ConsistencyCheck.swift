@@ -15,7 +15,7 @@ public struct VerifyOptions: Sendable {
     public var repair = false
     public var workers = 4
     public var partitionDocuments = 50_000
-    /// Documents per compared range. Verify keeps only digests, so ranges can be larger.
+    /// Documents per compared range (and per local read).
     public var chunkDocuments = 2_000
     /// Differences are re-read from both sides after this delay, `recheckRounds` times; only
     /// those that persist through every round are reported.
@@ -187,8 +187,8 @@ public final class ConsistencyCheck: Sendable {
         let rechecker = Rechecker(local: local, atlas: atlas, localDatabase: connections.localDatabase,
                                   atlasDatabase: connections.atlasDatabase, options: options)
         let withCandidates = compared.values.filter { !$0.candidates.isEmpty }.sorted { $0.name < $1.name }
-        for item in withCandidates {
-            let outcome = try await rechecker.confirm(item.candidates, collection: item.name, spill: "\(spillPrefix)-\(item.name.hashValue)")
+        for (index, item) in withCandidates.enumerated() {
+            let outcome = try await rechecker.confirm(item.candidates, collection: item.name, spill: "\(spillPrefix)-recheck-\(index)")
             item.confirmed = outcome.confirmed
             item.collection.missingInAtlas = outcome.missing
             item.collection.extraInAtlas = outcome.extra
