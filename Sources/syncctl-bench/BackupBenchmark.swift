@@ -1,22 +1,54 @@
 import Foundation
 import SyncCore
 
+#if canImport(Glibc)
+    import Glibc
+#endif
+
 /// `make bench BENCH=backup`: backup and restore throughput (MB/s of BSON, docs/s) of one
-/// collection of 200k documents of about 1 KB, with the peak RSS of each phase, printed next
-/// to what bounds them, measured in the same run with the same client library: a raw scan
-/// of the collection (what a dump cannot beat) and raw bulk inserts of the same documents
-/// (what a restore cannot beat). A smaller collection's phases show whether memory stays flat.
+/// collection of 200k documents of about 1 KB, with the peak RSS of each, printed next to
+/// what bounds them, measured in the same run with the same client library: a raw scan of
+/// the collection (what a dump cannot beat) and raw bulk inserts of the same documents (what
+/// a restore cannot beat). The same phases on 50k documents show whether memory stays flat.
+///
+/// Each phase runs in a child process (this binary again, told what to do by
+/// `SYNCCTL_BENCH_BACKUP_CHILD`), so its peak RSS (`getrusage`) is its own: memory the
+/// allocator keeps after one phase would otherwise count against the next.
 enum BackupBenchmark {
     static let documents = 200_000
     static let smallDocuments = 50_000
 
+    enum Job: String, CaseIterable {
+        case insert, scan, backup, backupGzip = "backup-gzip", check, restore
+    }
+
+    struct Phase {
+        var seconds = 0.0
+        var documents = 0
+        var bytes: Int64 = 0
+        /// For a restore: the seconds spent creating and inserting, without the check.
+        var writeSeconds = 0.0
+        var peakRSSKiB = 0
+        /// For a gzip backup: the compressed size.
+        var bytesOnDisk: Int64 = 0
+
+        var docsPerSecond: Double { Double(documents) / seconds }
+        var megabytesPerSecond: Double { Double(bytes) / 1e6 / seconds }
+    }
+
     static func run(local: String, atlas: String) async throws {
+        let environment = ProcessInfo.processInfo.environment
+        if let job = environment["SYNCCTL_BENCH_BACKUP_CHILD"].flatMap(Job.init(rawValue:)) {
+            let phase = try await child(job, uri: local, database: environment["SYNCCTL_BENCH_DATABASE"] ?? "backupbench",
+                                        directory: environment["SYNCCTL_BENCH_DIRECTORY"] ?? NSTemporaryDirectory(),
+                                        count: Int(environment["SYNCCTL_BENCH_DOCUMENTS"] ?? "") ?? documents)
+            print("RESULT \(phase.seconds) \(phase.bytes) \(phase.writeSeconds) \(phase.bytesOnDisk) \(peakRSSKiB())")
+            exit(0)
+        }
         let tag = UInt32.random(in: 0...UInt32.max)
-        let databases = ["backupbench_\(tag)", "backupbench_\(tag)_small"]
-        var options = PoolOptions()
-        options.appName = "syncctl-bench"
-        let connection = try MongoConnection(uri: local, redactedURI: "local", name: "local", options: options)
         let directory = FileManager.default.temporaryDirectory.appendingPathComponent("syncctl-backupbench-\(tag)").path
+        let databases = ["backupbench_\(tag)", "backupbench_\(tag)_small"]
+        let connection = try connect(local)
         defer {
             connection.close()
             try? FileManager.default.removeItem(atPath: directory)
@@ -25,10 +57,12 @@ enum BackupBenchmark {
             for database in databases { for suffix in ["", "_restored"] { try? await connection.dropDatabase(database + suffix) } }
         }
         do {
-            // The small one first: memory the allocator keeps from a phase raises the next
-            // phase's starting point, so the large run can only look worse, never better.
-            let small = try await measure(connection, database: databases[1], documents: smallDocuments, directory: "\(directory)/small")
-            let big = try await measure(connection, database: databases[0], documents: documents, directory: "\(directory)/big")
+            var big: [Job: Phase] = [:]
+            var small: [Job: Phase] = [:]
+            for job in Job.allCases {
+                big[job] = try runChild(job, database: databases[0], directory: "\(directory)/big", count: documents)
+                small[job] = try runChild(job, database: databases[1], directory: "\(directory)/small", count: smallDocuments)
+            }
             report(big, small)
         } catch {
             await cleanup()
@@ -37,102 +71,125 @@ enum BackupBenchmark {
         await cleanup()
     }
 
-    struct Phase {
-        var seconds = 0.0
-        var documents = 0
-        var bytes: Int64 = 0
-        var peakRSSKiB = 0
+    // MARK: The phases, in a child process each
 
-        var docsPerSecond: Double { Double(documents) / seconds }
-        var megabytesPerSecond: Double { Double(bytes) / 1e6 / seconds }
+    private static func runChild(_ job: Job, database: String, directory: String, count: Int) throws -> Phase {
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: "/proc/self/exe").resolvingSymlinksInPath()
+        process.arguments = ["backup"]
+        var environment = ProcessInfo.processInfo.environment
+        environment["SYNCCTL_BENCH_BACKUP_CHILD"] = job.rawValue
+        environment["SYNCCTL_BENCH_DATABASE"] = database
+        environment["SYNCCTL_BENCH_DIRECTORY"] = directory
+        environment["SYNCCTL_BENCH_DOCUMENTS"] = String(count)
+        process.environment = environment
+        let output = Pipe()
+        process.standardOutput = output
+        try process.run()
+        let data = output.fileHandleForReading.readDataToEndOfFile()
+        // Polled: waitUntilExit() runs a run loop that an async context never drains.
+        while process.isRunning { usleep(10_000) }
+        let text = String(decoding: data, as: UTF8.self)
+        guard process.terminationStatus == 0, let line = text.split(separator: "\n").first(where: { $0.hasPrefix("RESULT ") }) else {
+            throw BackupError(.unexpected, "the \(job.rawValue) phase failed (exit \(process.terminationStatus)): \(text)")
+        }
+        let fields = line.split(separator: " ").dropFirst().map(String.init)
+        return Phase(seconds: Double(fields[0]) ?? 0, documents: count, bytes: Int64(fields[1]) ?? 0,
+                     writeSeconds: Double(fields[2]) ?? 0, peakRSSKiB: Int(fields[4]) ?? 0, bytesOnDisk: Int64(fields[3]) ?? 0)
     }
 
-    struct Figures {
-        var documents = 0
-        var bytes: Int64 = 0
-        var insert = Phase()
-        var scan = Phase()
-        var backup = Phase()
-        var backupGzip = Phase()
-        var gzipBytesOnDisk: Int64 = 0
-        var check = Phase()
-        var restore = Phase()
-        /// The restore's own writes: collections, indexes and bulk inserts, without the check.
-        var restoreWrites = Phase()
-    }
-
-    private static func measure(_ connection: MongoConnection, database: String, documents count: Int, directory: String) async throws
-        -> Figures
-    {
-        var figures = Figures()
-        figures.documents = count
+    private static func child(_ job: Job, uri: String, database: String, directory: String, count: Int) async throws -> Phase {
+        let connection = try connect(uri)
+        defer { connection.close() }
         let clock = ContinuousClock()
-
-        // Raw bulk inserts: only the writer's calls are timed, not building the documents.
-        figures.insert = try await phase(documents: count) {
+        var phase = Phase(documents: count)
+        switch job {
+        case .insert:
+            // Raw bulk inserts: only the writer's calls are timed, not building the documents.
             let writer = BulkWriter(connection: connection, database: database, collection: "orders")
             var timed = Duration.zero
-            var bytes: Int64 = 0
             for n in 0..<count {
                 let document = order(n)
-                bytes += Int64(document.byteCount)
+                phase.bytes += Int64(document.byteCount)
                 let start = clock.now
                 try await writer.add(.insert(document))
                 timed += clock.now - start
             }
             let start = clock.now
             try await writer.flush()
-            timed += clock.now - start
-            return (timed, bytes)
-        }
-        figures.bytes = figures.insert.bytes
-
-        // Raw scan: the same find a backup issues (natural order), documents only counted.
-        figures.scan = try await phase(documents: count) {
+            phase.seconds = seconds(timed + (clock.now - start))
+        case .scan:
+            // The same find a backup issues (natural order); documents are only counted.
             let start = clock.now
-            let bytes = try await connection.withFind(database: database, collection: "orders") { stream in
+            phase.bytes = try await connection.withFind(database: database, collection: "orders") { stream in
                 var bytes: Int64 = 0
                 while let batch = try await stream.next() { bytes += batch.reduce(0) { $0 + Int64($1.byteCount) } }
                 return bytes
             }
-            return (clock.now - start, bytes)
-        }
-
-        func backup(_ gzip: Bool) async throws -> (Duration, Int64) {
+            phase.seconds = seconds(clock.now - start)
+        case .backup, .backupGzip:
+            let gzip = job == .backupGzip
             let start = clock.now
             let manifest = try await BackupWriter.write(
-                BackupRequest(database: database, directory: "\(directory)/\(gzip ? "gzip" : "plain")", gzip: gzip, toolVersion: "bench",
-                              source: "local"),
+                BackupRequest(database: database, directory: "\(directory)/\(job.rawValue)", gzip: gzip, toolVersion: "bench", source: "local"),
                 connection: connection)
+            phase.seconds = seconds(clock.now - start)
             guard manifest.documents == Int64(count) else { throw BackupError(.unexpected, "backup wrote \(manifest.documents) documents") }
-            if gzip { figures.gzipBytesOnDisk = manifest.collections.reduce(0) { $0 + $1.data.bytes } }
-            return (clock.now - start, manifest.collections.reduce(0) { $0 + $1.dataBytes })
-        }
-        figures.backup = try await phase(documents: count) { try await backup(false) }
-        figures.backupGzip = try await phase(documents: count) { try await backup(true) }
-
-        // A restore = the check of the whole backup + collections, indexes and bulk inserts.
-        let input = try DumpInput.open("\(directory)/plain")
-        figures.check = try await phase(documents: count) {
+            phase.bytes = manifest.collections.reduce(0) { $0 + $1.dataBytes }
+            phase.bytesOnDisk = manifest.collections.reduce(0) { $0 + $1.data.bytes }
+        case .check:
             let start = clock.now
-            let report = try await input.check()
-            return (clock.now - start, report.collections.reduce(0) { $0 + $1.dataBytes })
-        }
-        var writes = Duration.zero
-        figures.restore = try await phase(documents: count) {
+            let report = try await DumpInput.open("\(directory)/backup").check()
+            phase.seconds = seconds(clock.now - start)
+            phase.bytes = report.collections.reduce(0) { $0 + $1.dataBytes }
+        case .restore:
+            // What `syncctl restore` does: check the whole backup, then create and insert.
             let start = clock.now
+            let input = try DumpInput.open("\(directory)/backup")
             _ = try await input.check()
             let written = clock.now
             let plan = try await Restorer.plan(input: input, connection: connection, targetDatabase: database + "_restored")
             let result = try await Restorer.run(plan, connection: connection, drop: false)
+            phase.seconds = seconds(clock.now - start)
+            phase.writeSeconds = seconds(clock.now - written)
             guard result.documents == Int64(count) else { throw BackupError(.unexpected, "restore inserted \(result.documents) documents") }
-            writes = clock.now - written
-            return (clock.now - start, result.dataBytes)
+            phase.bytes = result.dataBytes
         }
-        figures.restoreWrites = figures.restore
-        figures.restoreWrites.seconds = seconds(writes)
-        return figures
+        return phase
     }
+
+    // MARK: Report
+
+    private static func report(_ big: [Job: Phase], _ small: [Job: Phase]) {
+        let insert = big[.insert]!, scan = big[.scan]!, restore = big[.restore]!
+        func rate(_ phase: Phase) -> String {
+            "\(String(format: "%.1f", phase.megabytesPerSecond)) MB/s, \(Int(phase.docsPerSecond).formatted()) docs/s (\(String(format: "%.1f", phase.seconds)) s)"
+        }
+        func rss(_ job: Job) -> String {
+            "\((big[job]?.peakRSSKiB ?? 0) / 1024) MiB (\((small[job]?.peakRSSKiB ?? 0) / 1024) MiB at \(smallDocuments.formatted()))"
+        }
+        func ratio(_ a: Phase, _ b: Phase) -> String { String(format: "%.2f ×", a.docsPerSecond / b.docsPerSecond) }
+        var writes = restore
+        writes.seconds = restore.writeSeconds
+        print("data: one collection of \(documents.formatted()) orders of ~\(insert.bytes / Int64(documents)) bytes (\(String(format: "%.1f", Double(insert.bytes) / 1e6)) MB of BSON) on the local server; each phase a process of its own")
+        let rows: [[String]] = [
+            ["measure", "rate", "peak RSS", "vs (same run)", "ratio"],
+            ["raw scan (find, natural order)", rate(scan), rss(.scan), "", ""],
+            ["raw bulk insert", rate(insert), rss(.insert), "", ""],
+            ["backup", rate(big[.backup]!), rss(.backup), "raw scan", ratio(big[.backup]!, scan)],
+            ["backup --gzip (\(String(format: "%.1f", Double(big[.backupGzip]!.bytesOnDisk) / 1e6)) MB on disk)", rate(big[.backupGzip]!),
+             rss(.backupGzip), "raw scan", ratio(big[.backupGzip]!, scan)],
+            ["backup verify (offline check)", rate(big[.check]!), rss(.check), "", ""],
+            ["restore (check, then create + insert)", rate(restore), rss(.restore), "raw bulk insert", ratio(restore, insert)],
+            ["  its create + insert alone", rate(writes), "", "raw bulk insert", ratio(writes, insert)],
+        ]
+        for (index, row) in rows.enumerated() {
+            print("| " + row.joined(separator: " | ") + " |")
+            if index == 0 { print("|" + String(repeating: " --- |", count: row.count)) }
+        }
+    }
+
+    // MARK: Helpers
 
     /// An order as the application stores it, about 1 KB: ObjectIds, a line-item array, a
     /// status, dates, amounts and free text.
@@ -156,59 +213,20 @@ enum BackupBenchmark {
         ])
     }
 
-    /// Runs one phase with the peak RSS reset before it (Linux: /proc/self/clear_refs).
-    private static func phase(documents: Int, _ body: () async throws -> (Duration, Int64)) async throws -> Phase {
-        PeakMemory.reset()
-        let (duration, bytes) = try await body()
-        return Phase(seconds: seconds(duration), documents: documents, bytes: bytes, peakRSSKiB: PeakMemory.kibibytes())
+    private static func connect(_ uri: String) throws -> MongoConnection {
+        var options = PoolOptions()
+        options.appName = "syncctl-bench"
+        return try MongoConnection(uri: uri, redactedURI: "local", name: "local", options: options)
     }
 
     private static func seconds(_ duration: Duration) -> Double {
         Double(duration.components.seconds) + Double(duration.components.attoseconds) / 1e18
     }
 
-    private static func report(_ big: Figures, _ small: Figures) {
-        func rate(_ phase: Phase) -> String {
-            "\(String(format: "%.1f", phase.megabytesPerSecond)) MB/s, \(Int(phase.docsPerSecond).formatted()) docs/s (\(String(format: "%.1f", phase.seconds)) s)"
-        }
-        func rss(_ phase: Phase, _ smaller: Phase) -> String {
-            "\(phase.peakRSSKiB / 1024) MiB (\(smaller.peakRSSKiB / 1024) MiB at \(small.documents.formatted()))"
-        }
-        func ratio(_ a: Phase, _ b: Phase) -> String { String(format: "%.2f ×", a.docsPerSecond / b.docsPerSecond) }
-        print("data: one collection of \(big.documents.formatted()) documents of ~\(big.bytes / Int64(big.documents)) bytes (\(String(format: "%.1f", Double(big.bytes) / 1e6)) MB of BSON), local server; \(small.documents.formatted()) for the memory comparison")
-        let rows: [[String]] = [
-            ["measure", "rate", "peak RSS", "vs (same run)", "ratio"],
-            ["raw scan (find, natural order)", rate(big.scan), rss(big.scan, small.scan), "", ""],
-            ["raw bulk insert", rate(big.insert), rss(big.insert, small.insert), "", ""],
-            ["backup", rate(big.backup), rss(big.backup, small.backup), "raw scan", ratio(big.backup, big.scan)],
-            ["backup --gzip (\(String(format: "%.1f", Double(big.gzipBytesOnDisk) / 1e6)) MB on disk)", rate(big.backupGzip),
-             rss(big.backupGzip, small.backupGzip), "raw scan", ratio(big.backupGzip, big.scan)],
-            ["restore (check + create + insert)", rate(big.restore), rss(big.restore, small.restore), "raw bulk insert",
-             ratio(big.restore, big.insert)],
-            ["  of which the check of the backup", rate(big.check), rss(big.check, small.check), "", ""],
-            ["  of which create + insert", rate(big.restoreWrites), "", "raw bulk insert", ratio(big.restoreWrites, big.insert)],
-        ]
-        for (index, row) in rows.enumerated() {
-            print("| " + row.joined(separator: " | ") + " |")
-            if index == 0 { print("|" + String(repeating: " --- |", count: row.count)) }
-        }
-    }
-}
-
-/// The process's peak resident set size, resettable so each phase has its own (Linux keeps
-/// it as VmHWM; writing 5 to /proc/self/clear_refs resets it to the current RSS).
-enum PeakMemory {
-    static func reset() {
-        if let handle = FileHandle(forWritingAtPath: "/proc/self/clear_refs") {
-            handle.write(Data("5".utf8))
-            try? handle.close()
-        }
-    }
-
-    static func kibibytes() -> Int {
-        guard let status = try? String(contentsOfFile: "/proc/self/status", encoding: .utf8),
-            let line = status.split(separator: "\n").first(where: { $0.hasPrefix("VmHWM:") })
-        else { return 0 }
-        return Int(line.split(separator: " ").dropFirst().first.map(String.init) ?? "") ?? 0
+    /// This process's peak resident set size in KiB (Linux reports `ru_maxrss` in KiB).
+    private static func peakRSSKiB() -> Int {
+        var usage = rusage()
+        getrusage(RUSAGE_SELF.rawValue, &usage)
+        return usage.ru_maxrss
     }
 }
