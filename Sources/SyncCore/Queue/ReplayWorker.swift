@@ -218,6 +218,8 @@ public final class ReplayWorker {
         runSummary.entries += entries
         runSummary.totals.add(delta)
         if !appliedEntries.isEmpty { onApplied?(appliedEntries) }
+        // After every batch, not only when idle: under steady writes every batch is full.
+        try consumer.maintain(rotateBytes: options.rotateBytes, grace: options.rotatedFileGrace)
         logger.debug("batch: \(entries) entries, \(delta.applied) applied in \(delta.upserts + delta.deletes) writes, \(delta.skipped) skipped, \(delta.deadLettered) dead-lettered")
         return batch.isFull ? .full : .partial
     }
