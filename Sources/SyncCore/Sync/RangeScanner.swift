@@ -175,11 +175,13 @@ struct RangeScanner: Sendable {
 struct IDOrderUnknown: Error {}
 
 /// The Atlas side of a partition as one sorted cursor that ranges take documents from in turn.
+/// The next batch is always being read while the current one is compared.
 final class AtlasCursor {
     private let stream: DocumentStream
     private var buffer: [BSONDocument] = []
     private var index = 0
     private var exhausted = false
+    private var nextBatch: Task<[BSONDocument]?, any Error>?
 
     init(_ stream: DocumentStream) {
         self.stream = stream
@@ -188,14 +190,24 @@ final class AtlasCursor {
     /// The next document, without taking it.
     func peek() async throws -> BSONDocument? {
         while index >= buffer.count {
-            guard !exhausted, let batch = try await stream.next(maxCount: 2_000) else {
+            if exhausted { return nil }
+            let pending = nextBatch ?? read()
+            nextBatch = nil
+            guard let batch = try await pending.value else {
                 exhausted = true
                 return nil
             }
             buffer = batch
             index = 0
+            // One read at a time on the stream: the next one starts once this one is done.
+            nextBatch = read()
         }
         return buffer[index]
+    }
+
+    private func read() -> Task<[BSONDocument]?, any Error> {
+        let stream = self.stream
+        return Task { try await stream.next(maxCount: 2_000) }
     }
 
     func advance() {
@@ -203,6 +215,8 @@ final class AtlasCursor {
     }
 
     func close() async {
+        if let nextBatch { _ = try? await nextBatch.value }
+        nextBatch = nil
         await stream.close()
     }
 }
