@@ -40,7 +40,7 @@ public struct QueueEntry: Sendable, Equatable {
     /// every BSON type (Int64 vs Int32 vs Double, binary subtypes, …) survives the trip.
     public var jsonLine: String {
         "{\"v\":\(QueueEntry.formatVersion),\"id\":\"\(id.uuidString.lowercased())\",\"time\":\"\(QueueTime.format(time))\","
-            + "\"db\":\(JSONText.string(database)),\"coll\":\(JSONText.string(collection)),"
+            + "\"db\":\"\(SecretScrubber.jsonEscaped(database))\",\"coll\":\"\(SecretScrubber.jsonEscaped(collection))\","
             + "\"op\":\"\(operation.rawValue)\",\"_id\":\(QueueEntry.canonicalJSON(of: documentID))}"
     }
 
@@ -123,26 +123,6 @@ enum QueueTime {
         if let date = try? withoutFraction.parse(text) { return date }
         // Offsets other than Z ("+02:00"): the lenient parse strategy reads those.
         return try? Date(text, strategy: .iso8601)
-    }
-}
-
-/// JSON text for strings, written by hand so a line is built without an encoder per field.
-enum JSONText {
-    static func string(_ value: String) -> String {
-        var out = "\""
-        for scalar in value.unicodeScalars {
-            switch scalar {
-            case "\"": out += "\\\""
-            case "\\": out += "\\\\"
-            case "\n": out += "\\n"
-            case "\r": out += "\\r"
-            case "\t": out += "\\t"
-            case _ where scalar.value < 0x20:
-                out += String(format: "\\u%04x", scalar.value)
-            default: out.unicodeScalars.append(scalar)
-            }
-        }
-        return out + "\""
     }
 }
 
