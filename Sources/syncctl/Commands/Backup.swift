@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import SyncCore
+import Synchronization
 
 extension SyncCtl {
     /// `syncctl backup`: a backup of the local database that mongorestore can read, checks of
@@ -32,7 +33,8 @@ extension SyncCtl.Backup {
 
                 Exit status: 0 backed up (and, with --verify, equal to the source); 2 --verify found \
                 differences; 66 a --collections name does not exist; 69 the local MongoDB is \
-                unreachable; 73 --out exists or cannot be written; 75 another backup is running.
+                unreachable; 73 --out exists or cannot be written; 75 another backup is running; \
+                130 interrupted (nothing is left that looks like a backup).
                 """)
 
         /// Where the backup goes instead of $SYNC_BACKUP_DIR/<UTC time>.
@@ -78,11 +80,11 @@ extension SyncCtl.Backup {
                 do {
                     let report = try await takeBackup(loaded, directory: directory, console: console)
                     let status: ExitStatus = report.verification?.verified == false ? .problemsFound : .success
-                    JobRecord.finish("backup", state: state, started: started, status: status, console: console, details: report.journalDetails)
+                    Job.record("backup", state: state, started: started, status: status, console: console, details: report.journalDetails)
                     show(report, console: console)
                     return status
                 } catch {
-                    JobRecord.failed("backup", error, state: state, started: started, console: console, details: ["path": .string(directory)])
+                    Job.record("backup", state: state, started: started, error: error, console: console, details: ["path": .string(directory)])
                     throw error
                 }
             }
@@ -95,22 +97,31 @@ extension SyncCtl.Backup {
             let request = BackupRequest(
                 database: loaded.localDatabase, directory: directory, gzip: gzip, collections: collections.map(CollectionList.parse),
                 toolVersion: SyncCtl.version, source: loaded.localURI.redacted, envFile: loaded.envFile, queueFile: loaded.queueFile)
-            let showProgress = console.interactive && !console.json && !console.quiet
-            let manifest = try await BackupWriter.write(request, connection: connection) { event in
-                if showProgress, case .collectionFinished(let name, let documents, let bytes) = event {
-                    console.message("  \(name): \(documents.formatted()) documents, \(ByteSize.format(bytes))")
+            let (verify, database) = (self.verify, loaded.localDatabase)
+            let progress = CollectionProgress()
+            let display = ProgressDisplay(console: console) { progress.lines() }
+            display.start()
+            defer { display.stop() }
+            var report = try await Interrupts.run(console: console) {
+                let manifest = try await BackupWriter.write(request, connection: connection) { event in
+                    switch event {
+                    case .collectionStarted(let name): progress.update(name, 0)
+                    case .documents(let name, let count): progress.update(name, count)
+                    case .collectionFinished(let name, let documents, _): progress.update(name, documents, finished: true)
+                    }
                 }
-            }
-            var report = Report(path: directory, manifest: manifest)
-            if verify {
-                if showProgress { console.message("verifying: restoring \(directory) into a scratch database…") }
-                let result = try await BackupVerifier.verifyByRestoring(directory, connection: connection, sourceDatabase: loaded.localDatabase)
-                report.verification = result.verification
-                report.comparisons = result.comparisons
+                var report = Report(path: directory, manifest: manifest)
+                if verify {
+                    progress.note("verifying: restoring the backup into a scratch database and comparing")
+                    let result = try await BackupVerifier.verifyByRestoring(directory, connection: connection, sourceDatabase: database)
+                    report.verification = result.verification
+                    report.comparisons = result.comparisons
+                }
+                return report
             }
             if let keep {
-                report.removed = try BackupCatalog.prune(in: (directory as NSString).deletingLastPathComponent.isEmpty ? "." : (directory as NSString).deletingLastPathComponent,
-                                                         keep: keep, protecting: directory)
+                let parent = (directory as NSString).deletingLastPathComponent
+                report.removed = try BackupCatalog.prune(in: parent.isEmpty ? "." : parent, keep: keep, protecting: directory)
             }
             return report
         }
@@ -122,21 +133,21 @@ extension SyncCtl.Backup {
             }
             let manifest = report.manifest
             console.print(console.styled("Backup of '\(manifest.database)'", .bold) + " (\(manifest.source), MongoDB \(manifest.serverVersion)) → \(report.path)")
-            let width = manifest.collections.map(\.name.count).max() ?? 0
+            var table = TextTable([.init("collection"), .init("documents", .right), .init("BSON", .right), .init("indexes", .right)])
             for collection in manifest.collections {
-                let name = collection.name.padding(toLength: width, withPad: " ", startingAt: 0)
-                console.print("  \(name)  \(collection.documents.formatted()) documents  \(ByteSize.format(collection.dataBytes))  \(Plural.count(collection.indexes, "index", "indexes"))")
+                table.add([collection.name, Counting.format(Int(collection.documents)), ByteSize.format(collection.dataBytes), String(collection.indexes)])
             }
+            for line in table.lines(style: { row, _, text in row < 0 ? console.styled(text, .dim) : text }) { console.print("  " + line) }
             let extras = manifest.extraFiles.isEmpty ? "" : " + " + manifest.extraFiles.map(\.path).joined(separator: ", ")
             let seconds = manifest.finishedAt.timeIntervalSince(manifest.startedAt)
-            console.print("\(manifest.collections.count) collections, \(manifest.documents.formatted()) documents, \(ByteSize.format(manifest.bytes)) on disk\(extras)\(manifest.gzip ? ", gzip" : ""); took \(String(format: "%.1f", seconds)) s")
+            console.print("\(manifest.collections.count) collections, \(Counting.format(Int(manifest.documents))) documents, \(ByteSize.format(manifest.bytes)) on disk\(extras)\(manifest.gzip ? ", gzip" : ""); took \(Counting.seconds(seconds)) s")
             if let verification = report.verification {
                 if verification.verified {
-                    console.print("\(console.mark(.pass)) verified: restored into \(verification.scratchDatabase); all \(verification.collections) collections (\(verification.documents.formatted()) documents) equal the source; scratch database dropped")
+                    console.print("\(console.mark(.pass)) verified: restored into \(verification.scratchDatabase); all \(verification.collections) collections (\(Counting.format(Int(verification.documents))) documents) equal the source; scratch database dropped")
                 } else {
-                    console.print("\(console.mark(.fail)) not verified: differences from the source in \(verification.differences.joined(separator: ", ")) (documents written while the backup ran?)")
+                    console.print("\(console.mark(.fail)) not verified: the restored copy differs from the source in \(verification.differences.joined(separator: ", ")) (documents written while the backup ran?)")
                     for comparison in report.comparisons ?? [] where !comparison.equal {
-                        console.print("    \(comparison.name): source \(comparison.sourceDocuments.formatted()), backup \(comparison.restoredDocuments.formatted()), \(comparison.differentDocuments.formatted()) different; first at _id \(comparison.firstDifference ?? "?")")
+                        console.print("    \(comparison.name): source \(Counting.format(Int(comparison.sourceDocuments))), backup \(Counting.format(Int(comparison.restoredDocuments))), \(Counting.format(Int(comparison.differentDocuments))) different; first at _id \(comparison.firstDifference ?? "?")")
                     }
                 }
             }
@@ -145,7 +156,7 @@ extension SyncCtl.Backup {
             }
         }
 
-        struct Report: Encodable {
+        struct Report: Encodable, Sendable {
             var command = "backup"
             let path: String
             let manifest: BackupManifest
@@ -160,6 +171,7 @@ extension SyncCtl.Backup {
 
             var ok: Bool { verification?.verified ?? true }
 
+            /// What `syncctl status` and the checklists read: path, verified, collections, documents.
             var journalDetails: [String: JSONValue] {
                 [
                     "path": .string(path), "database": .string(manifest.database),
@@ -214,7 +226,7 @@ extension SyncCtl.Backup {
                     return .success
                 }
                 let what = report.format == .syncctl ? "every file matches the manifest (\(report.filesChecked) files)" : "no manifest (\(report.format.rawValue)): documents checked"
-                console.print("\(console.mark(.pass)) \(directory): \(report.collections.count) collections, \(report.documents.formatted()) documents, all whole; \(what)")
+                console.print("\(console.mark(.pass)) \(directory): \(report.collections.count) collections, \(Counting.format(Int(report.documents))) documents, all whole; \(what)")
                 return .success
             }
         }
@@ -252,19 +264,19 @@ extension SyncCtl.Backup {
                     return .success
                 }
                 let formatter = ISO8601DateFormatter()
-                let rows = [["time (UTC)", "backup", "format", "database", "collections", "documents", "size", "verified"]]
-                    + backups.map { backup in
-                        [formatter.string(from: backup.time), backup.name, backup.format == .syncctl ? "syncctl" : "mongodump",
-                         backup.database ?? "-", backup.collections.map(String.init) ?? "-", backup.documents.map { $0.formatted() } ?? "-",
-                         ByteSize.format(backup.bytes), backup.verified.map { $0 ? "yes" : "NO" } ?? "-"]
-                    }
-                let widths = (0..<rows[0].count).map { column in rows.map { $0[column].count }.max() ?? 0 }
-                console.print("backups in \(loaded.backupDir)/, oldest first:")
-                for (index, row) in rows.enumerated() {
-                    var line = zip(row, widths).map { $0.padding(toLength: $1, withPad: " ", startingAt: 0) }.joined(separator: "  ")
-                    while line.hasSuffix(" ") { line.removeLast() }
-                    console.print("  " + (index == 0 ? console.styled(line, .dim) : line))
+                var table = TextTable([
+                    .init("time (UTC)"), .init("backup"), .init("format"), .init("database"), .init("collections", .right),
+                    .init("documents", .right), .init("size", .right), .init("verified"),
+                ])
+                for backup in backups {
+                    table.add([
+                        formatter.string(from: backup.time), backup.name, backup.format == .syncctl ? "syncctl" : "mongodump",
+                        backup.database ?? "-", backup.collections.map(String.init) ?? "-", backup.documents.map { Counting.format(Int($0)) } ?? "-",
+                        ByteSize.format(backup.bytes), backup.verified.map { $0 ? "yes" : "NO" } ?? "-",
+                    ])
                 }
+                console.print("backups in \(loaded.backupDir)/, oldest first:")
+                for line in table.lines(style: { row, _, text in row < 0 ? console.styled(text, .dim) : text }) { console.print("  " + line) }
                 return .success
             }
         }
@@ -285,13 +297,6 @@ enum CollectionList {
     }
 }
 
-/// "1 index", "2 indexes".
-enum Plural {
-    static func count(_ value: Int, _ one: String, _ many: String) -> String {
-        "\(value.formatted()) \(value == 1 ? one : many)"
-    }
-}
-
 /// Byte counts as people read them (Foundation's formatter: "52.8 KB").
 enum ByteSize {
     static func format(_ bytes: Int64) -> String {
@@ -299,31 +304,69 @@ enum ByteSize {
     }
 }
 
-/// The journal line and the Prometheus job metrics every backup and restore leaves, whatever
-/// the outcome (`syncctl status` shows the last backup from the journal).
-enum JobRecord {
-    static func finish(_ job: String, state: StateDirectory, started: Date, status: ExitStatus, console: Console,
+/// The journal line and the job metrics a backup or restore leaves however it ends
+/// (`JobRecord`); a failure to write them is a warning, never the command's result.
+enum Job {
+    static func record(_ job: String, state: StateDirectory, started: Date, status: ExitStatus, console: Console,
                        details: [String: JSONValue]) {
-        record(job, result: status == .success ? "ok" : "problems", code: status.rawValue, state: state, started: started,
-               console: console, details: details)
-    }
-
-    static func failed(_ job: String, _ error: any Error, state: StateDirectory, started: Date, console: Console,
-                       details: [String: JSONValue]) {
-        let kind = (error as? any ClassifiedError)?.kind ?? (error is CancellationError ? .interrupted : .unexpected)
-        var details = details
-        details["error"] = .string("\(error)")
-        record(job, result: kind == .interrupted ? "interrupted" : "failed", code: ExitStatus(kind).rawValue, state: state,
-               started: started, console: console, details: details)
-    }
-
-    private static func record(_ job: String, result: String, code: Int32, state: StateDirectory, started: Date, console: Console,
-                               details: [String: JSONValue]) {
         do {
-            try Journal(state: state).append(JournalEntry(command: job, result: result, details: details))
-            try MetricsFile(state: state).record(MetricsFile.jobSamples(job: job, started: started, finished: Date(), exitCode: code))
+            try JobRecord.record(state: state, job: job, started: started, exitCode: status.rawValue, documentsWritten: nil, details: details)
         } catch {
             console.message("syncctl \(job): warning: \(error)")
+        }
+    }
+
+    static func record(_ job: String, state: StateDirectory, started: Date, error: any Error, console: Console,
+                       details: [String: JSONValue]) {
+        let status = (error as? any ClassifiedError).map { ExitStatus($0.kind) } ?? (error is CancellationError ? .interrupted : .failure)
+        var details = details
+        details["error"] = .string("\(error)")
+        record(job, state: state, started: started, status: status, console: console, details: details)
+    }
+}
+
+/// Per-collection document counts of a backup or restore, for the live progress lines.
+final class CollectionProgress: Sendable {
+    private struct Entry {
+        var name: String
+        var documents: Int64
+        var started: ContinuousClock.Instant
+        var finished: Bool
+    }
+
+    private struct State {
+        var entries: [Entry] = []
+        var note: String?
+    }
+
+    private let state = Mutex(State())
+
+    func update(_ name: String, _ documents: Int64, finished: Bool = false) {
+        state.withLock { state in
+            if let index = state.entries.firstIndex(where: { $0.name == name }) {
+                state.entries[index].documents = documents
+                state.entries[index].finished = finished
+            } else {
+                state.entries.append(Entry(name: name, documents: documents, started: .now, finished: finished))
+            }
+        }
+    }
+
+    func note(_ text: String) {
+        state.withLock { $0.note = text }
+    }
+
+    func lines() -> [String] {
+        state.withLock { state in
+            let width = state.entries.map(\.name.count).max() ?? 0
+            let done = state.entries.filter(\.finished).count
+            var lines = state.entries.filter { !$0.finished }.suffix(4).map { entry in
+                let seconds = Double((ContinuousClock.now - entry.started).components.seconds)
+                return ProgressLine.format(name: entry.name, width: width, done: Int(entry.documents), total: 0, seconds: seconds, finished: false)
+            }
+            lines.append("\(done) collections done, \(Counting.format(Int(state.entries.reduce(0) { $0 + $1.documents }))) documents")
+            if let note = state.note { lines.append(note) }
+            return lines
         }
     }
 }

@@ -69,21 +69,24 @@ extension SyncCtl {
                 var details: [String: JSONValue] = ["path": .string(directory)]
                 do {
                     let report = try await restore(loaded, state: state, console: console, details: &details)
-                    JobRecord.finish("restore", state: state, started: started, status: .success, console: console, details: report.journalDetails)
+                    Job.record("restore", state: state, started: started, status: .success, console: console, details: report.journalDetails)
                     show(report, console: console)
                     return .success
                 } catch {
-                    JobRecord.failed("restore", error, state: state, started: started, console: console, details: details)
+                    Job.record("restore", state: state, started: started, error: error, console: console, details: details)
                     throw error
                 }
             }
         }
 
         private func restore(_ loaded: Settings, state: StateDirectory, console: Console, details: inout [String: JSONValue]) async throws -> Report {
-            let showProgress = console.interactive && !console.json && !console.quiet
             let input = try DumpInput.open(directory)
-            if showProgress { console.message("checking \(directory) (\(input.format.rawValue))…") }
-            let check = try await input.check()
+            let progress = CollectionProgress()
+            let display = ProgressDisplay(console: console) { progress.lines() }
+            progress.note("checking \(directory) (\(input.format.rawValue))…")
+            display.start()
+            defer { display.stop() }
+            let check = try await Interrupts.run(console: console) { try await input.check() }
             let connection = try MongoConnection(uri: loaded.localURI.uri, redactedURI: loaded.localURI.redacted, name: "local",
                                                  options: settings.poolOptions)
             defer { connection.close() }
@@ -96,13 +99,21 @@ extension SyncCtl {
             }
             let blocked = plan.nonEmptyTargets
             if drop && !blocked.isEmpty {
-                let list = blocked.map { "\($0.name) (\(($0.existingDocuments ?? 0).formatted()) documents)" }.joined(separator: ", ")
+                display.stop()
+                let list = blocked.map { "\($0.name) (\(Counting.format(Int($0.existingDocuments ?? 0))) documents)" }.joined(separator: ", ")
                 console.message("--drop: these collections of '\(plan.targetDatabase)' on \(connection.redactedURI) hold documents and will be dropped: \(list)")
                 try confirm(blocked.count, database: plan.targetDatabase, console: console)
+                display.start()
             }
-            let result = try await Restorer.run(plan, connection: connection, drop: drop, state: state) { event in
-                if showProgress, case .collectionFinished(let name, let documents) = event {
-                    console.message("  \(name): \(documents.formatted()) documents")
+            progress.note("restoring into '\(plan.targetDatabase)'")
+            let drop = self.drop
+            let result = try await Interrupts.run(console: console) {
+                try await Restorer.run(plan, connection: connection, drop: drop, state: state) { event in
+                    switch event {
+                    case .collectionStarted(let name): progress.update(name, 0)
+                    case .documents(let name, let count): progress.update(name, count)
+                    case .collectionFinished(let name, let documents): progress.update(name, documents, finished: true)
+                    }
                 }
             }
             return Report(path: directory, format: input.format.rawValue, checkedDocuments: check.documents, result: result, targets: plan.targets)
@@ -134,14 +145,14 @@ extension SyncCtl {
             }
             let result = report.result
             console.print(console.styled("Restored \(report.path)", .bold) + " (\(report.format)) into '\(result.targetDatabase)'")
-            let width = result.collections.map(\.name.count).max() ?? 0
+            var table = TextTable([.init("collection"), .init("documents", .right), .init("indexes", .right), .init("")])
             for (collection, target) in zip(result.collections, report.targets) {
-                let name = collection.name.padding(toLength: width, withPad: " ", startingAt: 0)
-                let how = target.action == .create ? "" : "  (\(target.action.rawValue))"
-                console.print("  \(name)  \(collection.documents.formatted()) documents  \(Plural.count(collection.indexes, "index", "indexes"))\(how)")
+                table.add([collection.name, Counting.format(Int(collection.documents)), String(collection.indexes),
+                           target.action == .create ? "" : "(\(target.action.rawValue))"])
             }
+            for line in table.lines(style: { row, _, text in row < 0 ? console.styled(text, .dim) : text }) { console.print("  " + line) }
             let dropped = result.dropped.isEmpty ? "" : "; dropped first: \(result.dropped.joined(separator: ", "))"
-            console.print("\(result.collections.count) collections, \(result.documents.formatted()) documents (\(ByteSize.format(result.dataBytes)))\(dropped)")
+            console.print("\(result.collections.count) collections, \(Counting.format(Int(result.documents))) documents (\(ByteSize.format(result.dataBytes)))\(dropped)")
         }
 
         struct Report: Encodable {
