@@ -53,6 +53,21 @@ step "Rollback, quick disable: no server needed, only SYNC_ENABLED changes" "$sy
 step "The rollback checklist, checked live and signed off in the journal" "$syncctl" checklist rollback --sign-off "Demo Operator"
 
 # -- demo: full-sync and verify-consistency --
+# A step whose documented exit code is not 0 (verify exits 2 when it finds differences).
+fullsync_expect_exit() {
+    local want=$1; shift
+    set +e; step "$@"; local got=$?; set -e
+    if [ "$got" != "$want" ]; then echo "demo: expected exit $want, got $got" >&2; exit 1; fi
+    printf '(exit %s, as documented)\n' "$got"
+}
+step "Full sync: make Atlas equal to local for the included collections" "$syncctl" full-sync
+step "Run it again: nothing changed, so it only reads (0 written)" "$syncctl" full-sync
+step "Deep verification: every document compared by its bytes" "$syncctl" verify-consistency
+"$python" "$here/scripts/demo_tamper.py" "${SYNCCTL_TEST_ATLAS_URI%/}/bomba" orders
+fullsync_expect_exit 2 "A document changed in Atlas is found, with the field that differs" "$syncctl" verify-consistency --recheck-delay 0.2
+step "The seeds' count check cannot see it (same number of documents)" "$syncctl" verify-consistency --mode count
+step "--repair copies exactly that document back and checks it again" "$syncctl" verify-consistency --repair --recheck-delay 0.2
+step "Consistent again" "$syncctl" verify-consistency
 
 # -- demo: sync queue (perf-test, resilience-test) --
 step "Sync queue: the checklist's performance test (a scratch collection, removed afterwards)" "$syncctl" perf-test --ops 500

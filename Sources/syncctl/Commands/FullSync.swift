@@ -179,12 +179,12 @@ extension SyncCtl {
             }
             let count = synced.count
             if report.dryRun {
-                console.print("Dry run: \(Counting.format(report.documentsWritten)) documents would be written in \(count) collections; nothing was changed.")
+                console.print("Dry run: \(Counting.plural(report.documentsWritten, "document")) would be written in \(Counting.plural(count, "collection")); nothing was changed.")
             } else if report.writeErrors > 0 {
                 console.print(console.styled("Atlas refused \(report.writeErrors) writes", .red) + ": fix the cause shown above and run full-sync again.")
             } else {
                 console.print(console.styled("Atlas equals local", .green)
-                    + " for \(count) collection\(count == 1 ? "" : "s") (\(Counting.format(report.documentsWritten)) documents written) in \(Counting.seconds(report.seconds))s.")
+                    + " for \(Counting.plural(count, "collection")) (\(Counting.plural(report.documentsWritten, "document")) written) in \(Counting.seconds(report.seconds))s.")
             }
         }
 

@@ -177,7 +177,7 @@ extension SyncCtl {
             for collection in report.collections where !collection.samples.isEmpty || collection.changing > 0 {
                 console.print()
                 let shown = collection.samples.count
-                console.print("\(collection.name): \(shown) of \(Counting.format(collection.differences)) differences")
+                console.print("\(collection.name): \(shown) of \(Counting.plural(collection.differences, "difference")) shown")
                 for sample in collection.samples {
                     let fields = sample.fields.map(\.path).joined(separator: ", ")
                     console.print("  _id \(sample.id)  \(sample.kind.rawValue)\(fields.isEmpty ? "" : ": \(fields)")")
@@ -194,13 +194,13 @@ extension SyncCtl {
             let excluded = report.collections.count - compared
             let excludedNote = excluded > 0 ? "; \(excluded) excluded" : ""
             if report.consistent {
-                let repaired = report.repair && report.repaired > 0 ? " after repairing \(Counting.format(report.repaired)) documents" : ""
-                console.print(console.styled("Consistent", .green) + ": \(compared) collection\(compared == 1 ? "" : "s") match\(repaired)\(excludedNote).")
+                let repaired = report.repair && report.repaired > 0 ? " after repairing \(Counting.plural(report.repaired, "document"))" : ""
+                console.print(console.styled("Consistent", .green) + ": \(Counting.plural(compared, "collection")) \(compared == 1 ? "matches" : "match")\(repaired)\(excludedNote).")
             } else {
                 let differing = report.collections.filter { $0.status != .consistent && $0.status != .excluded }
                 let what = report.mode == .count
-                    ? "counts differ in \(differing.count) collection\(differing.count == 1 ? "" : "s")"
-                    : "\(Counting.format(report.differences)) differing documents in \(differing.count) collection\(differing.count == 1 ? "" : "s")"
+                    ? "counts differ in \(Counting.plural(differing.count, "collection"))"
+                    : "\(Counting.plural(report.differences, "differing document")) in \(Counting.plural(differing.count, "collection"))"
                 let hint = report.repair ? "see above" : "run with --repair, or syncctl full-sync"
                 console.print(console.styled("Not consistent", .red) + ": \(what)\(excludedNote) (\(hint)).")
             }

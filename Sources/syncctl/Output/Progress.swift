@@ -103,6 +103,11 @@ enum Counting {
         return "\(total / 3600)h\(String(format: "%02d", total % 3600 / 60))m"
     }
 
+    /// (1, "document") → "1 document"; (3, "document") → "3 documents"
+    static func plural(_ count: Int, _ noun: String) -> String {
+        "\(format(count)) \(noun)\(count == 1 ? "" : "s")"
+    }
+
     /// 0.4567 → "0.5"
     static func seconds(_ value: Double) -> String {
         String(format: "%.1f", value)
