@@ -225,6 +225,32 @@ struct BackupFormatTests {
         #expect(BackupCatalog.newBackupPath(in: directory, now: now) == "\(first)-2")
     }
 
+    @Test func pathsSplitWithoutFoundationsOneCharacterCrash() {
+        #expect(PathParts.parent("b") == ".")
+        #expect(PathParts.name("b") == "b")
+        #expect(PathParts.parent("backups/b/") == "backups")
+        #expect(PathParts.name("backups/b/") == "b")
+        #expect(PathParts.parent("/b") == "/")
+        #expect(PathParts.canonical("./x/../b") == PathParts.canonical("b"))
+        #expect(BackupCatalog.partialPath(for: "b") == "./.b.partial-\(getpid())")
+    }
+
+    @Test func pruneNeverRemovesTheProtectedBackupHoweverItIsSpelled() throws {
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("syncctl-prune-\(UUID().uuidString)").path
+        for (index, name) in ["a", "b", "c"].enumerated() {
+            try FileManager.default.createDirectory(atPath: "\(directory)/\(name)", withIntermediateDirectories: true)
+            let manifest = BackupManifest(
+                toolVersion: "t", serverVersion: "7.0", source: "s", database: "d", gzip: false,
+                startedAt: Date(timeIntervalSince1970: Double(index)), finishedAt: Date(timeIntervalSince1970: Double(index)),
+                collections: [], extraFiles: [], verification: nil)
+            try manifest.write(to: "\(directory)/\(name)")
+        }
+        // The oldest is the one "just written" (an --out with an old name): it stays.
+        let removed = try BackupCatalog.prune(in: directory, keep: 1, protecting: "\(directory)/./b/../a/")
+        #expect(removed == ["\(directory)/b"])
+        #expect(BackupCatalog.list(in: directory).map(\.name) == ["a", "c"])
+    }
+
     private func gzipCopy(_ path: String) throws -> String {
         let directory = FileManager.default.temporaryDirectory.appendingPathComponent("syncctl-gz-\(UUID().uuidString)").path
         try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)

@@ -47,9 +47,7 @@ public enum BackupCatalog {
 
     /// Where a backup is written before it is complete: hidden, named after its process.
     static func partialPath(for final: String) -> String {
-        let parent = (final as NSString).deletingLastPathComponent
-        let name = (final as NSString).lastPathComponent
-        return (parent.isEmpty ? "" : parent + "/") + ".\(name).partial-\(getpid())"
+        "\(PathParts.parent(final))/.\(PathParts.name(final)).partial-\(getpid())"
     }
 
     /// Removes what runs that are gone (killed or crashed) left behind: backups half
@@ -99,17 +97,22 @@ public enum BackupCatalog {
             collections: input.collections.count, documents: nil, gzip: nil, verified: nil)
     }
 
+    /// The directory a backup is in (where `prune` looks for its older siblings).
+    public static func directory(of backup: String) -> String {
+        PathParts.parent(backup)
+    }
+
     /// Removes the oldest syncctl backups so that `keep` remain, never `protecting` (the one
     /// just written). mongodump output and anything else in the directory is left alone.
     /// Each backup is first renamed to a hidden name, so a removal cut short never leaves a
     /// half-deleted backup that looks complete.
     public static func prune(in directory: String, keep: Int, protecting: String) throws(BackupError) -> [String] {
-        let protected = (protecting as NSString).standardizingPath
+        let protected = PathParts.canonical(protecting)
         let ours = list(in: directory).filter { $0.format == .syncctl }
         let excess = ours.count - max(keep, 1)
         guard excess > 0 else { return [] }
         var removed: [String] = []
-        for backup in ours.prefix(excess) where (backup.path as NSString).standardizingPath != protected {
+        for backup in ours.prefix(excess) where PathParts.canonical(backup.path) != protected {
             let hidden = "\(directory)/.\(backup.name).deleting-\(getpid())"
             guard rename(backup.path, hidden) == 0 else {
                 throw BackupError(.cannotWrite, "cannot remove the old backup \(backup.path): \(String(cString: strerror(errno)))", path: backup.path)

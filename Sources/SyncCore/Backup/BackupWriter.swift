@@ -56,8 +56,8 @@ public enum BackupWriter {
         _ request: BackupRequest, connection: MongoConnection, progress: (@Sendable (BackupProgress) -> Void)? = nil
     ) async throws -> BackupManifest {
         let startedAt = Date()
-        let final = (request.directory as NSString).standardizingPath
-        let parent = (final as NSString).deletingLastPathComponent.isEmpty ? "." : (final as NSString).deletingLastPathComponent
+        let final = request.directory
+        let parent = PathParts.parent(final)
         try checkDestination(final)
         try makeDirectory(parent)
         BackupCatalog.removeStalePartials(in: parent)

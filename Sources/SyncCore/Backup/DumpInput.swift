@@ -91,7 +91,7 @@ public final class DumpInput: Sendable {
         var databases: [String] = manifest.map { [$0.database] } ?? []
         if entries.contains(where: isDumpFile) {
             // The directory is itself one database's directory (`mongodump` output's `<db>/`).
-            let database = (path as NSString).standardizingPath.split(separator: "/").last.map(String.init) ?? path
+            let database = PathParts.name(PathParts.canonical(path))
             collections = try readDatabase(root: path, relative: nil, database: database, manifest: manifest)
             databases.append(database)
         } else {

@@ -120,8 +120,7 @@ extension SyncCtl.Backup {
                 return report
             }
             if let keep {
-                let parent = (directory as NSString).deletingLastPathComponent
-                report.removed = try BackupCatalog.prune(in: parent.isEmpty ? "." : parent, keep: keep, protecting: directory)
+                report.removed = try BackupCatalog.prune(in: BackupCatalog.directory(of: directory), keep: keep, protecting: directory)
             }
             return report
         }
