@@ -68,7 +68,7 @@ struct SyncPrimitivesTests {
             try CollectionSelection.select(local: [CollectionInfo(name: "orders")], atlas: [], excluded: [], only: ["ordres"],
                                            localDatabase: "bomba", atlasDatabase: "bomba")
         } throws: { error in
-            let sync = error as? SyncError
+            let sync = error as? ConfigError
             return sync?.kind == .configuration && sync?.message.contains("'ordres'") == true
                 && sync?.message.contains("check the name (collections: orders)") == true
         }

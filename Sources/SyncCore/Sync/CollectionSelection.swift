@@ -31,7 +31,7 @@ public enum CollectionSelection {
     public static func select(
         local: [CollectionInfo], atlas: [CollectionInfo], excluded: [String], only: [String]? = nil,
         localDatabase: String = "local", atlasDatabase: String = "Atlas"
-    ) throws(SyncError) -> [SelectedCollection] {
+    ) throws(ConfigError) -> [SelectedCollection] {
         let localByName = Dictionary(local.map { ($0.name, $0) }, uniquingKeysWith: { first, _ in first })
         let atlasByName = Dictionary(atlas.map { ($0.name, $0) }, uniquingKeysWith: { first, _ in first })
         var names = Set(localByName.keys).union(atlasByName.keys).filter { !$0.hasPrefix("system.") }
@@ -39,7 +39,7 @@ public enum CollectionSelection {
             let unknown = only.filter { !names.contains($0) }
             if let first = unknown.first {
                 let known = names.sorted().joined(separator: ", ")
-                throw SyncError(.configuration,
+                throw ConfigError(.configuration,
                     "--collections: no collection '\(first)' in local \(localDatabase) or Atlas \(atlasDatabase): check the name (collections: \(known.isEmpty ? "none" : known))")
             }
             names = Set(only)

@@ -270,36 +270,16 @@ public final class FullSync: Sendable {
         let sink = SyncSink(
             collection: partition.collection, partition: index, writer: writer, prune: options.prune, dryRun: options.dryRun,
             progress: progress, keeper: keeper, commitInterval: options.checkpointInterval)
-        var resume = partition.resumeFrom
-        if let resume, resume == partition.range.upper {
+        if let resume = partition.resumeFrom, resume == partition.range.upper {
             // Killed between committing the last range and marking the partition done.
             try await keeper.finish(index)
             progress.partFinished(partition.collection)
             return
         }
-        var failures = 0
-        var commitsAtLastFailure = 0
-        while true {
-            do {
-                try await scanner.scan(IDRange(lower: resume ?? partition.range.lower, upper: partition.range.upper), into: sink)
-                try await sink.finish()
-                break
-            } catch is IDOrderUnknown {
-                // An `_id` this side cannot order (Decimal128, a document, …): let the server
-                // order, range by range, from the last commit.
-                scanner.atlasInOneCursor = false
-                sink.discardPending()
-                resume = sink.committedBound ?? resume
-            } catch where TransientRetry.isTransient(error) {
-                if sink.commits > commitsAtLastFailure { failures = 0 }
-                commitsAtLastFailure = sink.commits
-                failures += 1
-                guard failures <= options.retry.maxRetries else { throw error }
-                sink.discardPending()
-                resume = sink.committedBound ?? resume
-                try await options.retry.pause(after: error, attempt: failures, what: "full-sync \(partition.collection)")
-            }
-        }
+        try await scanner.scanUntilDone(
+            partition.range, into: sink, retry: options.retry, what: "full-sync \(partition.collection)",
+            resumeFrom: { sink.committedBound ?? partition.resumeFrom }, progress: { sink.commits },
+            discard: { sink.discardPending() }, finish: { try await sink.finish() })
         progress.partFinished(partition.collection)
     }
 }

@@ -174,6 +174,38 @@ struct RangeScanner: Sendable {
 /// `IDOrder` could not order an `_id` against a range bound: scan again range by range.
 struct IDOrderUnknown: Error {}
 
+extension RangeScanner {
+    /// Scans `range` into `sink` to its end, each attempt starting at `resumeFrom()` (the sink's
+    /// last good bound). A transient failure drops what the sink has not made good (`discard`)
+    /// and tries again after a pause, up to `retry.maxRetries` times in a row — a run of
+    /// failures ends when `progress()` moved; an `_id` the one-cursor reading cannot order
+    /// switches to reading range by range. `finish` runs after the scan, inside the retries.
+    mutating func scanUntilDone(
+        _ range: IDRange, into sink: some ScanSink, retry: TransientRetry, what: String, resumeFrom: () -> DocumentID?,
+        progress: () -> Int, discard: () -> Void, finish: () async throws -> Void = {}
+    ) async throws {
+        var failures = 0
+        var progressAtLastFailure = progress()
+        while true {
+            do {
+                try await scan(IDRange(lower: resumeFrom() ?? range.lower, upper: range.upper), into: sink)
+                try await finish()
+                return
+            } catch is IDOrderUnknown {
+                atlasInOneCursor = false
+                discard()
+            } catch where TransientRetry.isTransient(error) {
+                if progress() > progressAtLastFailure { failures = 0 }
+                progressAtLastFailure = progress()
+                failures += 1
+                guard failures <= retry.maxRetries else { throw error }
+                discard()
+                try await retry.pause(after: error, attempt: failures, what: what)
+            }
+        }
+    }
+}
+
 /// The Atlas side of a partition as one sorted cursor that ranges take documents from in turn.
 /// The next batch is always being read while the current one is compared.
 final class AtlasCursor {

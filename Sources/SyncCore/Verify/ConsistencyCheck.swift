@@ -243,25 +243,9 @@ public final class ConsistencyCheck: Sendable {
         scanner.keepDocuments = false
         scanner.atlasInOneCursor = !collated
         let sink = CandidateSink(collection: item.name, queue: item.candidates, progress: progress)
-        var failures = 0
-        var rangesAtLastFailure = 0
-        while true {
-            do {
-                try await scanner.scan(IDRange(lower: sink.completedBound ?? range.lower, upper: range.upper), into: sink)
-                break
-            } catch is IDOrderUnknown {
-                // An `_id` this side cannot order: let the server order, range by range.
-                scanner.atlasInOneCursor = false
-                sink.discardCurrent()
-            } catch where TransientRetry.isTransient(error) {
-                if sink.ranges > rangesAtLastFailure { failures = 0 }
-                rangesAtLastFailure = sink.ranges
-                failures += 1
-                guard failures <= options.retry.maxRetries else { throw error }
-                sink.discardCurrent()
-                try await options.retry.pause(after: error, attempt: failures, what: "verify \(item.name)")
-            }
-        }
+        try await scanner.scanUntilDone(
+            range, into: sink, retry: options.retry, what: "verify \(item.name)", resumeFrom: { sink.completedBound },
+            progress: { sink.ranges }, discard: { sink.discardCurrent() })
         progress.partFinished(item.name)
     }
 }

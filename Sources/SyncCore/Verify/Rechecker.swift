@@ -112,11 +112,11 @@ struct Rechecker: Sendable {
             for id in batch {
                 let operation: WriteOperation =
                     current[id].map { .upsert(filter: id.filter, document: $0) } ?? .deleteOne(filter: id.filter)
-                if writer.mustCommit(before: operation) { written += try await commit(writer) }
+                if writer.mustCommit(before: operation) { written += try await commit(writer, collection: collection) }
                 try await writer.add(operation)
             }
         }
-        written += try await commit(writer)
+        written += try await commit(writer, collection: collection)
         var remaining = 0
         try await confirmed.forEachBatch(of: options.recheckBatch) { batch in
             let (before, inAtlas, after) = try await read(batch, collection: collection)
@@ -125,10 +125,11 @@ struct Rechecker: Sendable {
         return (written, remaining)
     }
 
-    private func commit(_ writer: SyncWriter) async throws -> Int {
+    private func commit(_ writer: SyncWriter, collection: String) async throws -> Int {
         let result = try await options.retry.run("repairing") { try await writer.commit() }
         if let error = result.writeErrors.first {
-            throw SyncError(.unexpected, "Atlas refused a repair write (code \(error.code)): \(error.message)")
+            throw MongoError(kind: .unexpected, reason: .command,
+                             message: "atlas: refused a repair write in \(collection) (code \(error.code)): \(error.message)", code: error.code)
         }
         return result.upserted + result.inserted + result.matched + result.deleted
     }

@@ -55,8 +55,19 @@ extension SyncCtl {
             }
         }
 
-        var collectionNames: [String]? {
-            collections.map { $0.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty } }
+        var collectionNames: [String]? { FullSync.names(collections) }
+
+        /// `--collections a, b` → ["a", "b"].
+        static func names(_ list: String?) -> [String]? {
+            list.map { $0.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty } }
+        }
+
+        /// Both servers, with a pool large enough for `workers`: each holds a local cursor and an
+        /// Atlas cursor or bulk write at once.
+        static func connect(_ loaded: Settings, _ settings: SettingsOptions, workers: Int) throws -> DualConnection {
+            var pool = settings.poolOptions
+            pool.maxPoolSize = UInt32(max(16, workers * 2 + 4))
+            return try DualConnection(settings: loaded, options: pool)
         }
 
         func run() async throws {
@@ -65,10 +76,7 @@ extension SyncCtl {
                 let state = StateDirectory(settings: loaded)
                 let lock = try RunLock.acquire("full-sync", in: state)
                 defer { lock.release() }
-                var pool = settings.poolOptions
-                // Each worker holds a local cursor and an Atlas cursor or bulk write at once.
-                pool.maxPoolSize = UInt32(max(16, workers * 2 + 4))
-                let connections = try DualConnection(settings: loaded, options: pool)
+                let connections = try FullSync.connect(loaded, settings, workers: workers)
                 defer { connections.close() }
 
                 var options = FullSyncOptions()
@@ -80,12 +88,11 @@ extension SyncCtl {
                 options.batchSize = loaded.batchSize
                 options.retry = TransientRetry(maxRetries: loaded.maxRetries)
                 let engine = SyncCore.FullSync(connections: connections, options: options, checkpointFile: CheckpointFile(state: state))
-                let display = ProgressDisplay(console: console) { FullSync.progressLines(engine.progress.snapshot()) }
                 let started = Date()
-                display.start()
                 do {
-                    let report = try await Interrupts.run(console: console) { try await engine.run() }
-                    display.stop()
+                    let report = try await Interrupts.runShowingProgress(console: console, lines: {
+                        FullSync.progressLines(engine.progress.snapshot())
+                    }) { try await engine.run() }
                     let status: ExitStatus = report.writeErrors == 0 ? .success : .problemsFound
                     if console.json {
                         console.printJSON(Document(ok: status == .success, report: report))
@@ -95,10 +102,8 @@ extension SyncCtl {
                     if !dryRun { record(report: report, state: state, started: started, status: status, console: console) }
                     return status
                 } catch {
-                    display.stop()
                     if !dryRun {
-                        let status: ExitStatus = (error as? any ClassifiedError).map { ExitStatus($0.kind) }
-                            ?? (error is CancellationError ? .interrupted : .failure)
+                        let status = ExitStatus(error: error)
                         let counters = engine.progress.snapshot().map(\.counters)
                         record(
                             state: state, started: started, status: status, console: console,

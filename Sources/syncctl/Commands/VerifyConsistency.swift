@@ -68,7 +68,7 @@ extension SyncCtl {
             guard recheckDelay >= 0 && recheckDelay <= 600 else {
                 throw ValidationError("--recheck-delay must be between 0 and 600 seconds, got \(recheckDelay)")
             }
-            if let collections, collections.split(separator: ",").allSatisfy({ $0.trimmingCharacters(in: .whitespaces).isEmpty }) {
+            if let names = FullSync.names(collections), names.isEmpty {
                 throw ValidationError("--collections needs at least one collection name, e.g. --collections orders,bills")
             }
         }
@@ -79,16 +79,12 @@ extension SyncCtl {
                 let state = StateDirectory(settings: loaded)
                 let lock = try RunLock.acquire("verify-consistency", in: state)
                 defer { lock.release() }
-                var pool = settings.poolOptions
-                pool.maxPoolSize = UInt32(max(16, workers * 2 + 4))
-                let connections = try DualConnection(settings: loaded, options: pool)
+                let connections = try FullSync.connect(loaded, settings, workers: workers)
                 defer { connections.close() }
 
                 var options = VerifyOptions()
                 options.mode = parsedMode ?? .deep
-                options.collections = collections.map {
-                    $0.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }
-                }
+                options.collections = FullSync.names(collections)
                 options.excluded = loaded.excludedCollections
                 options.show = show
                 options.showValues = showValues
@@ -99,12 +95,11 @@ extension SyncCtl {
                 options.batchSize = loaded.batchSize
                 options.spillDirectory = try state.prepare("verify")
                 let check = ConsistencyCheck(connections: connections, options: options)
-                let display = ProgressDisplay(console: console) { FullSync.progressLines(check.progress.snapshot()) }
                 let started = Date()
-                display.start()
                 do {
-                    let report = try await Interrupts.run(console: console) { try await check.run() }
-                    display.stop()
+                    let report = try await Interrupts.runShowingProgress(console: console, lines: {
+                        FullSync.progressLines(check.progress.snapshot())
+                    }) { try await check.run() }
                     let status: ExitStatus = report.consistent ? .success : .problemsFound
                     if console.json {
                         console.printJSON(Document(ok: report.consistent, report: report))
@@ -114,10 +109,8 @@ extension SyncCtl {
                     record(report: report, state: state, started: started, status: status, console: console)
                     return status
                 } catch {
-                    display.stop()
-                    let status: ExitStatus = (error as? any ClassifiedError).map { ExitStatus($0.kind) }
-                        ?? (error is CancellationError ? .interrupted : .failure)
-                    record(report: nil, state: state, started: started, status: status, console: console, error: "\(error)")
+                    record(report: nil, state: state, started: started, status: ExitStatus(error: error), console: console,
+                           error: "\(error)")
                     throw error
                 }
             }

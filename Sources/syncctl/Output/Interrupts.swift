@@ -1,5 +1,6 @@
 import Dispatch
 import Foundation
+import SyncCore
 import Synchronization
 
 #if canImport(Glibc)
@@ -63,5 +64,25 @@ final class SignalWatcher: @unchecked Sendable {
     func stop() {
         for source in sources { source.cancel() }
         for number in signals { signal(number, SIG_DFL) }
+    }
+}
+
+extension Interrupts {
+    /// A long job's frame: the progress display (on a terminal only) while `body` runs as a task
+    /// Ctrl-C can interrupt; the display is erased before the result is printed.
+    static func runShowingProgress<T: Sendable>(
+        console: Console, lines: @escaping @Sendable () -> [String], _ body: @escaping @Sendable () async throws -> T
+    ) async throws -> T {
+        let display = ProgressDisplay(console: console, render: lines)
+        display.start()
+        defer { display.stop() }
+        return try await run(console: console, body)
+    }
+}
+
+extension ExitStatus {
+    /// The documented exit code of a command that ends with `error`.
+    init(error: any Error) {
+        self = (error as? any ClassifiedError).map { ExitStatus($0.kind) } ?? (error is CancellationError ? .interrupted : .failure)
     }
 }
