@@ -27,15 +27,19 @@ struct RestoreKillTests {
         while process.isRunning { usleep(2_000) }
     }
 
+    /// Enough documents (30k of ~0.5 KB) that the run is still going at some of the kill times.
+    private func seed(_ connection: MongoConnection, _ database: String) async throws {
+        let writer = BulkWriter(connection: connection, database: database, collection: "orders")
+        for n in 0..<30_000 {
+            try await writer.add(.insert(["_id": .int32(Int32(n)), "pad": .string(String(repeating: "x", count: 500))]))
+        }
+        try await writer.flush()
+    }
+
     @Test(arguments: [50, 250, 600])
     func aRestoreKilledAtAnyMomentFinishesWhenRunAgain(milliseconds: Int) async throws {
         try await withScratchDatabase(.local, "kill-restore") { connection, database in
-            // Enough documents that the restore is still running at some of the kill times.
-            let writer = BulkWriter(connection: connection, database: database, collection: "orders")
-            for n in 0..<30_000 {
-                try await writer.add(.insert(["_id": .int32(Int32(n)), "pad": .string(String(repeating: "x", count: 500))]))
-            }
-            try await writer.flush()
+            try await seed(connection, database)
             try await connection.createIndexes([["key": .document(["pad": 1]), "name": "pad_1"]], database: database, collection: "orders")
             let dir = try SyncctlProcess.scratchDirectory()
             try SyncctlProcess.writeEnv(
@@ -57,11 +61,7 @@ struct RestoreKillTests {
     @Test(arguments: [20, 150, 400])
     func aBackupKilledAtAnyMomentLeavesNoBackupThatLooksComplete(milliseconds: Int) async throws {
         try await withScratchDatabase(.local, "kill-backup") { connection, database in
-            let writer = BulkWriter(connection: connection, database: database, collection: "orders")
-            for n in 0..<30_000 {
-                try await writer.add(.insert(["_id": .int32(Int32(n)), "pad": .string(String(repeating: "x", count: 500))]))
-            }
-            try await writer.flush()
+            try await seed(connection, database)
             let dir = try SyncctlProcess.scratchDirectory()
             try SyncctlProcess.writeEnv(
                 "MONGODB_LOCAL_URI=\(TestServers.uri(.local, database: database))\nSYNC_STATE_DIR=state\nSYNC_BACKUP_DIR=backups\n", in: dir)

@@ -29,48 +29,23 @@ extension ByteSink {
     }
 }
 
-/// A file read with read(2), hashing the bytes as they are on disk (SHA-256) so a check needs
-/// only one pass.
-final class FileByteSource: ByteSource {
-    let path: String
-    private var descriptor: Int32
+/// An open file descriptor and the SHA-256 and count of the bytes that went through it: what
+/// the manifest records for every file, computed in the one pass that reads or writes it.
+private final class HashedDescriptor {
+    private(set) var descriptor: Int32
     private var hasher = SHA256()
-    /// Bytes read so far.
-    private(set) var bytesRead: Int64 = 0
+    private(set) var bytes: Int64 = 0
 
-    /// Opens `path`; a missing file is `.inputMissing` unless `missingIsDamage` (a file a
-    /// manifest promises), which makes it `.badInput`.
-    init(path: String, displayPath: String? = nil, missingIsDamage: Bool = false) throws(BackupError) {
-        self.path = displayPath ?? path
-        descriptor = open(path, O_RDONLY | O_CLOEXEC)
-        guard descriptor >= 0 else {
-            let reason = String(cString: strerror(errno))
-            if errno == ENOENT {
-                throw missingIsDamage
-                    ? BackupError.damaged(displayPath ?? path, "file missing")
-                    : BackupError(.inputMissing, "\(path) does not exist: check the path", path: path)
-            }
-            throw BackupError(.badInput, "cannot read \(path): \(reason)", path: path)
-        }
+    init(_ descriptor: Int32) {
+        self.descriptor = descriptor
     }
 
-    func read(into buffer: UnsafeMutableRawBufferPointer) throws(BackupError) -> Int {
-        guard descriptor >= 0, let base = buffer.baseAddress, buffer.count > 0 else { return 0 }
-        while true {
-            let count = Glibc.read(descriptor, base, buffer.count)
-            if count < 0 {
-                if errno == EINTR { continue }
-                throw BackupError(.badInput, "cannot read \(path): \(String(cString: strerror(errno)))", path: path)
-            }
-            if count > 0 {
-                hasher.update(bufferPointer: UnsafeRawBufferPointer(start: base, count: count))
-                bytesRead += Int64(count)
-            }
-            return count
-        }
+    func account(_ chunk: UnsafeRawBufferPointer) {
+        hasher.update(bufferPointer: chunk)
+        bytes += Int64(chunk.count)
     }
 
-    /// The SHA-256 of every byte read so far, as lowercase hex.
+    /// The SHA-256 of every byte so far, as lowercase hex.
     func digest() -> String {
         hasher.finalize().hexString
     }
@@ -85,29 +60,74 @@ final class FileByteSource: ByteSource {
     deinit { close() }
 }
 
+/// A file read with read(2), hashing the bytes as they are on disk (SHA-256) so a check needs
+/// only one pass.
+final class FileByteSource: ByteSource {
+    let path: String
+    private let file: HashedDescriptor
+
+    /// Bytes read so far.
+    var bytesRead: Int64 { file.bytes }
+
+    /// Opens `path`; a missing file is `.inputMissing` unless `missingIsDamage` (a file a
+    /// manifest promises), which makes it `.badInput`.
+    init(path: String, displayPath: String? = nil, missingIsDamage: Bool = false) throws(BackupError) {
+        self.path = displayPath ?? path
+        let descriptor = open(path, O_RDONLY | O_CLOEXEC)
+        guard descriptor >= 0 else {
+            let reason = String(cString: strerror(errno))
+            if errno == ENOENT {
+                throw missingIsDamage
+                    ? BackupError.damaged(displayPath ?? path, "file missing")
+                    : BackupError(.inputMissing, "\(path) does not exist: check the path", path: path)
+            }
+            throw BackupError(.badInput, "cannot read \(path): \(reason)", path: path)
+        }
+        file = HashedDescriptor(descriptor)
+    }
+
+    func read(into buffer: UnsafeMutableRawBufferPointer) throws(BackupError) -> Int {
+        guard file.descriptor >= 0, let base = buffer.baseAddress, buffer.count > 0 else { return 0 }
+        while true {
+            let count = Glibc.read(file.descriptor, base, buffer.count)
+            if count < 0 {
+                if errno == EINTR { continue }
+                throw BackupError(.badInput, "cannot read \(path): \(String(cString: strerror(errno)))", path: path)
+            }
+            file.account(UnsafeRawBufferPointer(start: base, count: count))
+            return count
+        }
+    }
+
+    /// The SHA-256 of every byte read so far, as lowercase hex.
+    func digest() -> String { file.digest() }
+
+    func close() { file.close() }
+}
+
 /// A new file written through a 1 MiB buffer, hashing what reaches the disk (SHA-256),
 /// fsynced when finished. The file must not exist yet.
 final class FileByteSink: ByteSink {
     let path: String
-    private var descriptor: Int32
+    private let file: HashedDescriptor
     private var buffer: [UInt8] = []
-    private var hasher = SHA256()
     private let bufferSize = 1 << 20
+
     /// Bytes handed to the file so far (what its size will be).
-    private(set) var bytesWritten: Int64 = 0
+    var bytesWritten: Int64 { file.bytes }
 
     init(path: String, mode: mode_t = 0o600) throws(BackupError) {
         self.path = path
-        descriptor = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, mode)
+        let descriptor = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, mode)
         guard descriptor >= 0 else { throw FileByteSink.failure("create", path) }
         // open() applied the umask; the mode asked for is the mode we keep.
         fchmod(descriptor, mode)
+        file = HashedDescriptor(descriptor)
         buffer.reserveCapacity(bufferSize)
     }
 
     func write(_ bytes: UnsafeRawBufferPointer) throws(BackupError) {
-        hasher.update(bufferPointer: bytes)
-        bytesWritten += Int64(bytes.count)
+        file.account(bytes)
         if buffer.count + bytes.count > bufferSize { try flush() }
         if bytes.count >= bufferSize {
             try writeAll(bytes)
@@ -118,22 +138,13 @@ final class FileByteSink: ByteSink {
 
     func finish() throws(BackupError) {
         try flush()
-        guard descriptor >= 0 else { return }
-        defer { close() }
-        guard fsync(descriptor) == 0 else { throw FileByteSink.failure("sync", path) }
+        guard file.descriptor >= 0 else { return }
+        defer { file.close() }
+        guard fsync(file.descriptor) == 0 else { throw FileByteSink.failure("sync", path) }
     }
 
     /// The SHA-256 of everything written, as lowercase hex.
-    func digest() -> String {
-        hasher.finalize().hexString
-    }
-
-    func close() {
-        if descriptor >= 0 {
-            Glibc.close(descriptor)
-            descriptor = -1
-        }
-    }
+    func digest() -> String { file.digest() }
 
     private func flush() throws(BackupError) {
         guard !buffer.isEmpty else { return }
@@ -145,7 +156,7 @@ final class FileByteSink: ByteSink {
         guard let base = bytes.baseAddress else { return }
         var offset = 0
         while offset < bytes.count {
-            let written = Glibc.write(descriptor, base + offset, bytes.count - offset)
+            let written = Glibc.write(file.descriptor, base + offset, bytes.count - offset)
             if written < 0 {
                 if errno == EINTR { continue }
                 throw FileByteSink.failure("write", path)
@@ -157,8 +168,6 @@ final class FileByteSink: ByteSink {
     static func failure(_ action: String, _ path: String) -> BackupError {
         BackupError(.cannotWrite, "cannot \(action) \(path): \(String(cString: strerror(errno)))", path: path)
     }
-
-    deinit { close() }
 }
 
 extension Digest {
