@@ -119,12 +119,15 @@ extension SyncCtl {
         // MARK: Output
 
         static func progressLines(_ entries: [SyncProgress.Entry]) -> [String] {
+            if entries.isEmpty { return ["preparing: listing collections, creating what Atlas lacks, planning ranges…"] }
             let width = entries.map(\.name.count).max() ?? 0
             let active = entries.filter { !$0.finished }
             let total = entries.reduce(0) { $0 + $1.counters.scanned }
             let expected = entries.reduce(0) { $0 + $1.counters.expected }
             var lines = active.prefix(8).map { entry in
-                ProgressLine.format(name: entry.name, width: width, done: entry.counters.scanned, total: entry.counters.expected,
+                entry.seconds == 0 && entry.counters.scanned == 0
+                    ? entry.name.padding(toLength: width, withPad: " ", startingAt: 0) + "  waiting"
+                    : ProgressLine.format(name: entry.name, width: width, done: entry.counters.scanned, total: entry.counters.expected,
                                     seconds: entry.seconds, finished: entry.finished)
                     + (entry.counters.written > 0 ? "  \(Counting.format(entry.counters.written)) written" : "")
             }
