@@ -59,6 +59,9 @@ public final class DriverExecutor: @unchecked Sendable {
                 return
             }
             let job = jobs[head]
+            // Drop the finished slot's closure now: it holds the job's captures (a whole bulk
+            // batch, say) until the array is compacted otherwise.
+            jobs[head] = {}
             head += 1
             if head > 1024 && head * 2 > jobs.count {
                 jobs.removeFirst(head)
