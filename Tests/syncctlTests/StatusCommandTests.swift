@@ -16,7 +16,7 @@ struct StatusCommandTests {
         #expect(run.stdout.contains("bills, orders"))
         #expect(run.stdout.contains("last change   enable  ok"))
         #expect(run.stdout.contains("none recorded (syncctl full-sync)"))
-        #expect(!run.stdout.contains("queue depth"))
+        #expect(run.stdout.contains("queue         0 pending"))
         #expect(!run.output.contains("s3cr"))
 
         let json = try RolloutFixture.json(try SyncctlProcess.run(["status", "--json"], in: dir))
@@ -25,10 +25,10 @@ struct StatusCommandTests {
         #expect(json["excludedCollections"] as? [String] == ["bills", "orders"])
         #expect((json["lastChange"] as? [String: Any])?["command"] as? String == "enable")
         #expect(json["lastBackup"] is NSNull)
-        #expect(json["queue"] is NSNull)
+        #expect((json["queueReport"] as? [String: Any])?["depth"] as? Int == 0)
     }
 
-    @Test func statusShowsOtherCommandsJournalEntriesAndTheQueueOnceItExists() throws {
+    @Test func statusShowsOtherCommandsJournalEntriesAndThePendingQueue() throws {
         let dir = try SyncctlProcess.scratchDirectory()
         try SyncctlProcess.writeEnv("SYNC_ENABLED=false\n", in: dir)
         let state = dir.appendingPathComponent(".syncctl")
@@ -47,9 +47,9 @@ struct StatusCommandTests {
         #expect(run.stdout.contains("2025-01-01 00:00 UTC"))
         #expect(run.stdout.contains("verified=true"))
         #expect(run.stdout.contains("failed  2025-01-01 03:00 UTC"))
-        #expect(run.stdout.contains("queue depth   3"))
+        #expect(run.stdout.contains("queue         3 pending"))
         let json = try RolloutFixture.json(try SyncctlProcess.run(["status", "--json"], in: dir))
-        #expect((json["queue"] as? [String: Any])?["depth"] as? Int == 3)
+        #expect((json["queueReport"] as? [String: Any])?["depth"] as? Int == 3)
         #expect((json["lastFullSync"] as? [String: Any])?["result"] as? String == "failed")
     }
 

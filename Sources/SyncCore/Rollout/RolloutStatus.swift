@@ -10,14 +10,6 @@ import Foundation
 /// settings say now, and the newest journal entries for each kind of step. Read from files
 /// only — no server is asked, so it answers instantly even with Atlas down.
 public struct RolloutStatus: Sendable, Codable, Equatable {
-    /// The persisted sync queue, once the file exists.
-    public struct Queue: Sendable, Codable, Equatable {
-        public let path: String
-        /// Complete lines (ending in a newline) in the file: the entries written so far. The
-        /// queue's own issue refines this into pending entries.
-        public let depth: Int
-    }
-
     public let envFile: String?
     /// `SYNC_ENABLED`; nil when its value is invalid (see `problems`).
     public let syncEnabled: Bool?
@@ -31,7 +23,6 @@ public struct RolloutStatus: Sendable, Codable, Equatable {
     public let lastVerify: JournalEntry?
     /// The newest sign-off of each phase that has one.
     public let signOffs: [String: JournalEntry]
-    public let queue: Queue?
     /// Invalid values among the settings read.
     public let problems: [String]
 
@@ -48,11 +39,11 @@ public struct RolloutStatus: Sendable, Codable, Equatable {
         try container.encode(lastFullSync, forKey: .lastFullSync)
         try container.encode(lastVerify, forKey: .lastVerify)
         try container.encode(signOffs, forKey: .signOffs)
-        try container.encode(queue, forKey: .queue)
         try container.encode(problems, forKey: .problems)
     }
 
-    /// Gathers the status from the settings, the journal and the queue file.
+    /// Gathers the status from the settings and the journal (the queue's figures are
+    /// `QueueReport`'s).
     public static func gather(settings: RolloutSettings) -> RolloutStatus {
         let journal = Journal(state: settings.state)
         let entries = journal.entries()
@@ -69,26 +60,6 @@ public struct RolloutStatus: Sendable, Codable, Equatable {
             lastChange: newest(["enable", "disable"]), lastBackup: newest(["backup"]),
             lastFullSync: entries.last { $0.command == "full-sync" && $0.details?["dryRun"] != .bool(true) },
             lastVerify: newest(["verify-consistency"]), signOffs: signOffs,
-            queue: countLines(settings.queueFile).map { Queue(path: settings.queueFile, depth: $0) },
             problems: settings.problems)
-    }
-
-    /// The number of complete lines in the file, read in chunks (a queue can be large); nil when
-    /// the file does not exist or cannot be read.
-    static func countLines(_ path: String) -> Int? {
-        let fd = open(path, O_RDONLY | O_CLOEXEC)
-        guard fd >= 0 else { return nil }
-        defer { close(fd) }
-        var count = 0
-        var buffer = [UInt8](repeating: 0, count: 256 * 1024)
-        while true {
-            let read = buffer.withUnsafeMutableBytes { Glibc.read(fd, $0.baseAddress, $0.count) }
-            if read < 0 {
-                if errno == EINTR { continue }
-                return nil
-            }
-            if read == 0 { return count }
-            for byte in buffer[0..<read] where byte == 0x0A { count += 1 }
-        }
     }
 }

@@ -2,6 +2,10 @@ import ArgumentParser
 import Foundation
 import SyncCore
 
+#if canImport(Glibc)
+    import Glibc
+#endif
+
 extension SyncCtl {
     /// `syncctl status`: where the rollout stands, from the settings and the rollout journal.
     struct Status: AsyncParsableCommand {
@@ -11,28 +15,69 @@ extension SyncCtl {
                 Reads only files — the settings, $SYNC_STATE_DIR/journal.jsonl and the queue \
                 file — so it answers at once even with Atlas down or a malformed Atlas URI (an \
                 invalid SYNC_ENABLED or SYNC_EXCLUDED_COLLECTIONS is shown, not fatal). The \
-                queue depth line appears once the queue file exists.
+                queue lines (pending entries, sync lag, replay totals, success rate, sync time, \
+                Atlas up or down) come from the queue file and replay's saved state; --watch \
+                prints them once per interval until Ctrl-C.
 
                 Exit status: 0 always when the files could be read; 66 no dotenv file.
                 """)
 
+        /// The checklist's "T+5min … T+60min: queue size, success rate" table, filled in live.
+        @Option(name: .long, help: ArgumentHelp("Print the sync queue's figures every SECONDS seconds, one line each, until Ctrl-C.", valueName: "seconds"))
+        var watch: Double?
+
         @OptionGroup(title: "Settings") var settings: SettingsOptions
         @OptionGroup(title: "Output") var output: GlobalOptions
+
+        func validate() throws {
+            if let watch, !(watch >= 1 && watch <= 86_400) {
+                throw ValidationError("--watch must be between 1 and 86400 seconds, got \(watch)")
+            }
+            if watch != nil && output.json {
+                throw ValidationError("--watch prints one line per interval; for JSON run `syncctl status --json` at each interval")
+            }
+        }
 
         func run() async throws {
             try await CommandRunner.run("status", options: output) { console in
                 let rollout = try settings.loadRollout()
+                // SYNC_QUEUE_MAX_SIZE and SYNC_PERSIST_QUEUE when the settings are valid (status stays lenient).
+                let strict = try? settings.load()
+                let queue = {
+                    try? QueueReport.load(queueFile: rollout.queueFile, stateDir: rollout.stateDir,
+                                          maxSize: strict?.queueMaxSize ?? 10_000, persisted: strict?.persistQueue ?? true)
+                }
+                if let watch {
+                    let stop = StopSignal()
+                    let watcher = SignalWatcher(signals: [SIGINT, SIGTERM]) { _ in stop.stop() }
+                    defer { watcher.stop() }
+                    while !stop.isStopped {
+                        console.print(queue()?.watchLine ?? "queue figures unreadable: \(rollout.queueFile)")
+                        await stop.sleep(for: .milliseconds(Int(watch * 1000)))
+                    }
+                    return .success
+                }
                 let status = RolloutStatus.gather(settings: rollout)
+                let report = queue()
                 if console.json {
-                    console.printJSON(Report(status: status))
+                    console.printJSON(Report(status: status, queueReport: report))
                 } else {
-                    render(status, console: console)
+                    render(status, queue: report, console: console)
                 }
                 return .success
             }
         }
 
-        private func render(_ status: RolloutStatus, console: Console) {
+        private func renderQueue(_ queue: QueueReport, console: Console) {
+            console.print("  queue         \(queue.depth) pending (max \(queue.maxSize)), lag \(QueueReport.seconds(queue.lagSeconds)), \(queue.deadLetters) dead letters")
+            let success = queue.successRatio.map { String(format: "%.2f %%", $0 * 100) } ?? "-"
+            let sync = queue.syncTime.map { "sync avg \(QueueReport.seconds($0.averageSeconds)), p95 \(QueueReport.seconds($0.p95Seconds))" } ?? "sync -"
+            let atlas = queue.atlasUp.map { $0 ? "atlas up" : "atlas DOWN" } ?? "atlas not tried yet"
+            console.print("  replay        applied \(queue.totals.applied), failed \(queue.totals.failed), dead-lettered \(queue.totals.deadLettered), success \(success), \(sync), \(atlas)")
+            for problem in queue.problems() { console.print("  \(console.styled("!", .yellow)) \(problem)") }
+        }
+
+        private func render(_ status: RolloutStatus, queue: QueueReport?, console: Console) {
             let now = Date()
             func row(_ label: String, _ value: String) {
                 console.print("  \(label.padding(toLength: 14, withPad: " ", startingAt: 0))\(value)")
@@ -70,12 +115,10 @@ extension SyncCtl {
             }
             row("sign-offs", signed[0])
             for line in signed.dropFirst() { row("", line) }
-            if let queue = status.queue {
-                row("queue depth", "\(queue.depth)  (\(queue.path))")
-            }
             for problem in status.problems {
                 console.message("syncctl status: warning: \(problem)")
             }
+            if let queue { renderQueue(queue, console: console) }
             console.print(console.styled("journal: \(status.journal)", .dim))
         }
 
@@ -100,13 +143,16 @@ extension SyncCtl {
             var command = "status"
             var ok = true
             let status: RolloutStatus
+            /// The sync queue's figures (depth, lag, totals, success rate, sync time, Atlas).
+            let queueReport: QueueReport?
 
-            enum CodingKeys: String, CodingKey { case command, ok }
+            enum CodingKeys: String, CodingKey { case command, ok, queueReport }
 
             func encode(to encoder: any Encoder) throws {
                 var container = encoder.container(keyedBy: CodingKeys.self)
                 try container.encode(command, forKey: .command)
                 try container.encode(ok, forKey: .ok)
+                try container.encode(queueReport, forKey: .queueReport)
                 try status.encode(to: encoder)
             }
         }
