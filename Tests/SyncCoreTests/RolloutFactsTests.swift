@@ -105,3 +105,19 @@ struct RolloutFactsTests {
         #expect(RolloutFact(id: "state.nothing") == nil)
     }
 }
+
+@Test func testCommandsPassOnlyWhenTheirNewestRunPassed() throws {
+    let settings = RolloutSettings.read(flags: [:], environment: [:], file: DotenvFile(text: "", path: ".env"))
+    let now = Date()
+    func facts(_ entries: [JournalEntry]) -> RolloutFacts { RolloutFacts(settings: settings, entries: entries, now: now) }
+    #expect(facts([]).evaluate(.perfTestOK).result == .fail)
+    let passedThenMissed = [
+        JournalEntry(command: "perf-test", result: "ok", time: now - 60),
+        JournalEntry(command: "perf-test", result: "problems", time: now),
+    ]
+    let outcome = facts(passedThenMissed).evaluate(.perfTestOK)
+    #expect(outcome.result == .fail)
+    #expect(outcome.detail.contains("problems"))
+    #expect(facts([JournalEntry(command: "resilience-test", result: "ok", time: now)]).evaluate(.resilienceTestOK).result == .pass)
+    #expect(RolloutFact(id: "state.resilience-test-ok") == .resilienceTestOK)
+}

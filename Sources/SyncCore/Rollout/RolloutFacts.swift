@@ -6,7 +6,8 @@ import Foundation
 ///
 /// Journal facts read the entries other commands append: `backup` (`details.verified: true`
 /// when the copy was restored and compared), `full-sync` (entries with `details.dryRun: true`
-/// are ignored), `verify-consistency`, `enable`, and `sign-off` (`details.phase`). An entry's
+/// are ignored), `verify-consistency`, `perf-test`, `resilience-test`, `enable`, and `sign-off`
+/// (`details.phase`). An entry's
 /// `result` is "ok" when the command succeeded.
 public enum RolloutFact: Sendable, Hashable {
     case syncEnabled
@@ -18,6 +19,8 @@ public enum RolloutFact: Sendable, Hashable {
     case fullSyncRecent
     case consistencyOK
     case consistencyRecent
+    case perfTestOK
+    case resilienceTestOK
     case signedOff(phase: String)
 
     /// The newest backup may be this old (the checklist's "backup recent (< 24 hours old)").
@@ -38,6 +41,8 @@ public enum RolloutFact: Sendable, Hashable {
         case .fullSyncRecent: "state.full-sync-recent"
         case .consistencyOK: "state.consistency-ok"
         case .consistencyRecent: "state.consistency-recent"
+        case .perfTestOK: "state.perf-test-ok"
+        case .resilienceTestOK: "state.resilience-test-ok"
         case .signedOff(let phase): "state.signed-off-\(phase)"
         }
     }
@@ -45,7 +50,7 @@ public enum RolloutFact: Sendable, Hashable {
     public init?(id: String) {
         let simple: [RolloutFact] = [
             .syncEnabled, .syncDisabled, .allCollectionsIncluded, .backupRecent, .backupVerified, .fullSyncOK,
-            .fullSyncRecent, .consistencyOK, .consistencyRecent,
+            .fullSyncRecent, .consistencyOK, .consistencyRecent, .perfTestOK, .resilienceTestOK,
         ]
         if let fact = simple.first(where: { $0.id == id }) {
             self = fact
@@ -128,6 +133,10 @@ public struct RolloutFacts: Sendable {
         case .consistencyRecent:
             return recent("verify-consistency", maximumAge: RolloutFact.consistencyMaximumAge, what: "consistency check",
                           fix: "syncctl verify-consistency", skip: { _ in false })
+        case .perfTestOK:
+            return lastRun("perf-test", what: "performance test")
+        case .resilienceTestOK:
+            return lastRun("resilience-test", what: "resilience test")
         case .signedOff(let phase):
             guard let signOff = newest("sign-off", where: { $0.details?["phase"] == .string(phase) }) else {
                 return (false, "\(phase) has not been signed off: `syncctl checklist \(phase) --sign-off NAME`")
@@ -135,6 +144,18 @@ public struct RolloutFacts: Sendable {
             let name = signOff.details?["name"]?.stringValue ?? signOff.user
             return (true, "\(phase) signed off by \(name) on \(RolloutFacts.describe(signOff.time))")
         }
+    }
+
+    /// The newest run of a test command passed (its thresholds met, its verdicts held).
+    private func lastRun(_ command: String, what: String) -> (Bool, String) {
+        guard let run = newest(command) else {
+            return (false, "no \(what) in the journal: run `syncctl \(command)`")
+        }
+        let when = RolloutFacts.describe(run.time)
+        guard run.result == "ok" else {
+            return (false, "the last \(what) (\(when)) ended '\(run.result)': see its report and run `syncctl \(command)` again")
+        }
+        return (true, "\(what) passed \(when)")
     }
 
     private func recent(_ command: String, maximumAge: TimeInterval, what: String, fix: String, skip: (JournalEntry) -> Bool) -> (Bool, String) {
