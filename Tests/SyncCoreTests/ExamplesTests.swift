@@ -116,7 +116,7 @@ struct ExamplesTests {
         #expect(jobs.count == 2)
         #expect(jobs.contains { $0.hasPrefix("0 3 * * *") && $0.contains("cd ") && $0.hasSuffix("full-sync --quiet") })
         #expect(jobs.contains { $0.contains("verify-consistency --quiet") })
-        for unit in ["syncctl-full-sync.service", "syncctl-verify-consistency.service"] {
+        for unit in ["syncctl-full-sync.service", "syncctl-verify-consistency.service", "syncctl-replay.service"] {
             let text = try Self.read("systemd/\(unit)")
             #expect(text.contains("SuccessExitStatus=75"))
             #expect(text.contains("WorkingDirectory="))
