@@ -151,3 +151,18 @@ struct BackupCommandTests {
         }
     }
 }
+
+/// A server that refuses connections: exit 69 with the reason, and nothing left behind that
+/// could pass for a backup (no server needed).
+@Test func backupAndRestoreOfAnUnreachableServerExit69AndLeaveNothing() throws {
+    let dir = try SyncctlProcess.scratchDirectory()
+    let port = FaultyEndpoints.closedPort()
+    try SyncctlProcess.writeEnv(
+        "MONGODB_LOCAL_URI=mongodb://127.0.0.1:\(port)/bomba\nSYNC_BACKUP_DIR=backups\nSYNC_STATE_DIR=state\n", in: dir)
+    let backup = try SyncctlProcess.run(["backup", "--timeout", "1"], in: dir)
+    #expect(backup.status == 69, "\(backup.output)")
+    #expect(backup.stderr.split(separator: "\n").count == 1)
+    #expect(((try? FileManager.default.contentsOfDirectory(atPath: dir.appendingPathComponent("backups").path)) ?? []).isEmpty)
+    let restore = try SyncctlProcess.run(["restore", "\(BackupCommandTests.fixture)/dump-dir", "--timeout", "1"], in: dir)
+    #expect(restore.status == 69, "\(restore.output)")
+}

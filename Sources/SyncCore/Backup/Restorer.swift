@@ -161,7 +161,8 @@ public enum Restorer {
         }
     }
 
+    /// How the checkpoint names a backup: "b", "./b/" and its absolute path are one backup.
     static func absolutePath(_ path: String) -> String {
-        Settings.resolvePath(path, against: FileManager.default.currentDirectoryPath)
+        PathParts.canonical(path)
     }
 }
