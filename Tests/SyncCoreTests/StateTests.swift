@@ -85,3 +85,9 @@ private func scratchState() throws -> StateDirectory {
     let text = try String(contentsOfFile: metrics.path, encoding: .utf8)
     #expect(text.contains("job=\"full-sync\"") && text.contains("job=\"verify-consistency\""))
 }
+
+@Test func pathPartsHandleOneCharacterAndRootPaths() {
+    // Foundation's NSString path helpers crash on a one-character path (`--out b`); ours must not.
+    #expect(PathParts.parent("b") == "." && PathParts.name("b") == "b")
+    #expect(PathParts.parent("/b") == "/" && PathParts.parent("a/b/") == "a" && PathParts.name("a/b/") == "b")
+}

@@ -224,7 +224,7 @@ struct ScratchQueue: Sendable {
     let files: QueueFiles
 
     init(settings: Settings, purpose: String) throws(StateError) {
-        let parent = (settings.queueFile as NSString).deletingLastPathComponent
+        let parent = PathParts.parent(settings.queueFile)
         directory = "\(parent.isEmpty ? "." : parent)/.syncctl-\(purpose)-\(UUID().uuidString.lowercased().prefix(8))"
         try AtomicFile.makeDirectory(directory)
         files = QueueFiles(path: "\(directory)/queue.jsonl", state: StateDirectory(path: directory))

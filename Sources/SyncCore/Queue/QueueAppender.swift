@@ -55,7 +55,7 @@ public struct QueueAppender: Sendable {
         }
         var fd = open(path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0o600)
         if fd < 0 && errno == ENOENT {
-            try AtomicFile.makeDirectory((path as NSString).deletingLastPathComponent)
+            try AtomicFile.makeDirectory(PathParts.parent(path))
             fd = open(path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0o600)
         }
         guard fd >= 0 else { throw StateError(.cannotWrite, "cannot open the queue file \(path): \(String(cString: strerror(errno)))") }

@@ -31,10 +31,10 @@ public struct QueueFiles: Sendable {
     public var statePath: String { path + ".state.json" }
     public var deadLetterPath: String { path + ".dead-letters.jsonl" }
     var directory: String {
-        let directory = (path as NSString).deletingLastPathComponent
+        let directory = PathParts.parent(path)
         return directory.isEmpty ? "." : directory
     }
-    var baseName: String { (path as NSString).lastPathComponent }
+    var baseName: String { PathParts.name(path) }
     var rotatedPrefix: String { baseName + ".rotated-" }
 
     /// The name a rotation gives the active file: sortable by time.
@@ -85,7 +85,7 @@ struct QueueSegment: Sendable {
     let modified: Date
     let isActive: Bool
 
-    var name: String { (path as NSString).lastPathComponent }
+    var name: String { PathParts.name(path) }
 
     init?(path: String, isActive: Bool) {
         var info = stat()

@@ -144,8 +144,8 @@ public struct DotenvEditor: Sendable {
 
         let backupPath = try backUp(current, of: plan.target, warnings: &warnings)
 
-        let directory = Self.directory(of: plan.target)
-        let name = (plan.target as NSString).lastPathComponent
+        let directory = PathParts.parent(plan.target)
+        let name = PathParts.name(plan.target)
         Self.removeStaleTemporaryFiles(of: name, in: directory)
         let temporary = "\(directory)/.\(name).syncctl-\(getpid()).tmp"
         try AtomicFile.write(Data(plan.updated.utf8), to: temporary, mode: before.st_mode & 0o7777)
@@ -286,7 +286,7 @@ public struct DotenvEditor: Sendable {
 
     /// `.env` → `env`: backups are not hidden files.
     static func backupBaseName(of target: String) -> String {
-        let name = String((target as NSString).lastPathComponent.drop { $0 == "." })
+        let name = String(PathParts.name(target).drop { $0 == "." })
         return name.isEmpty ? "dotenv" : name
     }
 
@@ -298,10 +298,5 @@ public struct DotenvEditor: Sendable {
         for name in names.dropLast(Self.backupsKept) {
             unlink("\(backupDirectory)/\(name)")
         }
-    }
-
-    private static func directory(of path: String) -> String {
-        let directory = (path as NSString).deletingLastPathComponent
-        return directory.isEmpty ? "." : directory
     }
 }

@@ -12,8 +12,8 @@ import Foundation
 public enum AtomicFile {
     /// Writes `data` to `path` atomically with the given permission bits.
     public static func write(_ data: Data, to path: String, mode: mode_t = 0o600) throws(StateError) {
-        let directory = (path as NSString).deletingLastPathComponent.isEmpty ? "." : (path as NSString).deletingLastPathComponent
-        let name = (path as NSString).lastPathComponent
+        let directory = PathParts.parent(path)
+        let name = PathParts.name(path)
         let temporary = "\(directory)/.\(name).tmp-\(getpid())-\(UInt32.random(in: 0...UInt32.max))"
         let fd = open(temporary, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, mode)
         guard fd >= 0 else { throw StateError.system("create", temporary) }

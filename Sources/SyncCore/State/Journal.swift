@@ -68,8 +68,7 @@ public struct Journal: Sendable {
 
     /// Appends one entry as one line.
     public func append(_ entry: JournalEntry) throws(StateError) {
-        let directory = (path as NSString).deletingLastPathComponent
-        if !directory.isEmpty { try AtomicFile.makeDirectory(directory) }
+        try AtomicFile.makeDirectory(PathParts.parent(path))
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
         encoder.dateEncodingStrategy = .iso8601

@@ -60,7 +60,7 @@ public struct CheckpointFile: Sendable {
     }
 
     public func save(_ checkpoint: SyncCheckpoint) throws(StateError) {
-        try AtomicFile.makeDirectory((path as NSString).deletingLastPathComponent)
+        try AtomicFile.makeDirectory(PathParts.parent(path))
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
         encoder.dateEncodingStrategy = .iso8601

@@ -29,7 +29,7 @@ final class IDQueue: @unchecked Sendable {
                 return
             }
             if file == nil {
-                let directory = (spillPath as NSString).deletingLastPathComponent
+                let directory = PathParts.parent(spillPath)
                 try AtomicFile.makeDirectory(directory)
                 guard FileManager.default.createFile(atPath: spillPath, contents: nil, attributes: [.posixPermissions: 0o600]),
                     let handle = FileHandle(forUpdatingAtPath: spillPath)
