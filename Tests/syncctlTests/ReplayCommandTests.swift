@@ -180,14 +180,23 @@ struct ReplayCommandTests {
             try await writer.flush()
             try Self.appendEntries(entries, in: dir)
 
-            // Killed early, in the middle and late (the run takes a few seconds in batches of 4).
+            // Killed five times, each time once the run has committed more batches (progress,
+            // not a clock, decides the moment: under load a fixed delay can miss the run).
+            let atlas = try TestServers.connection(.atlas)
+            defer { atlas.close() }
             var killedMidway = 0
-            for delay in [0.15, 0.4, 0.8, 1.2, 1.6] {
+            for _ in 0..<5 {
+                let before = try await atlas.countDocuments(database: database, collection: "c")
                 let run = try BackgroundSyncctl(["replay"], in: dir)
-                try await Task.sleep(for: .milliseconds(Int(delay * 1000)))
+                let deadline = ContinuousClock.now + .seconds(20)
+                while ContinuousClock.now < deadline,
+                    try await atlas.countDocuments(database: database, collection: "c") < before + 40
+                {
+                    try await Task.sleep(for: .milliseconds(20))
+                }
                 if run.terminate(signal: SIGKILL).status == -9 { killedMidway += 1 }
             }
-            #expect(killedMidway >= 3)
+            #expect(killedMidway == 5)
             let last = try SyncctlProcess.run(["replay", "--json"], in: dir)
             #expect(last.status == 0, "\(last.output)")
             let document = try JSONSerialization.jsonObject(with: Data(last.stdout.utf8)) as? [String: Any]
@@ -195,8 +204,6 @@ struct ReplayCommandTests {
             #expect(queue?["depth"] as? Int == 0)
             #expect(queue?["deadLetters"] as? Int == 0)
 
-            let atlas = try TestServers.connection(.atlas)
-            defer { atlas.close() }
             func all(_ connection: MongoConnection) async throws -> [[UInt8]] {
                 try await connection.withFind(database: database, collection: "c", options: .byID()) { stream in
                     var documents: [[UInt8]] = []
