@@ -82,7 +82,7 @@ struct FullSyncTests {
         }
     }
 
-    @Test func excludedCollectionsAreUntouchedAndLocalIsOnlyRead() async throws {
+    @Test(.exclusiveFailPoints) func excludedCollectionsAreUntouchedAndLocalIsOnlyRead() async throws {
         let appName = "fs-readonly-\(UInt32.random(in: 0...UInt32.max))"
         try await withSyncPair("fs-readonly", appName: appName) { pair in
             try await pair.insert((0..<50).map { ["_id": .int32(Int32($0)), "v": 1] }, into: "kept", on: pair.local)
@@ -109,7 +109,7 @@ struct FullSyncTests {
         }
     }
 
-    @Test func connectionClosedByAtlasMidSyncIsRetriedAndEndsConsistent() async throws {
+    @Test(.exclusiveFailPoints) func connectionClosedByAtlasMidSyncIsRetriedAndEndsConsistent() async throws {
         let appName = "fs-close-\(UInt32.random(in: 0...UInt32.max))"
         try await withSyncPair("fs-close", appName: appName) { pair in
             try await pair.insert((0..<5_000).map { ["_id": .int32(Int32($0)), "v": 1] }, into: "c", on: pair.local)

@@ -139,7 +139,7 @@ struct MongoConnectionTests {
         #expect(error?.reason == .timeout)
     }
 
-    @Test func connectionClosedMidCommandIsTransient() async throws {
+    @Test(.exclusiveFailPoints) func connectionClosedMidCommandIsTransient() async throws {
         let appName = "closeconn-\(UInt32.random(in: 0...UInt32.max))"
         let admin = try TestServers.connection(.atlas)
         defer { admin.close() }

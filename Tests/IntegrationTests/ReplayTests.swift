@@ -174,7 +174,7 @@ struct ReplayFailCommandTests {
         return summary
     }
 
-    @Test func transientErrorsAreRetriedAndNothingIsDeadLettered() async throws {
+    @Test(.exclusiveFailPoints) func transientErrorsAreRetriedAndNothingIsDeadLettered() async throws {
         try await QueueTestHarness.with("transient") { h in
             // ShutdownInProgress (91) is retryable.
             _ = try await untilFired({ round in
@@ -197,7 +197,7 @@ struct ReplayFailCommandTests {
         }
     }
 
-    @Test func nonTransientErrorIsRetriedMaxRetriesTimesThenDeadLettered() async throws {
+    @Test(.exclusiveFailPoints) func nonTransientErrorIsRetriedMaxRetriesTimesThenDeadLettered() async throws {
         try await QueueTestHarness.with("nontransient") { h in
             try await h.insert(["_id": 1, "v": 0], into: "c")
             // BadValue (2) twice, SYNC_MAX_RETRIES=2: the third attempt goes through.
