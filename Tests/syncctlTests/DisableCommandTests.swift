@@ -107,7 +107,7 @@ struct DisableCommandTests {
         let dir = try SyncctlProcess.scratchDirectory()
         let run = try SyncctlProcess.run(["disable", "--yes"], in: dir)
         #expect(run.status == 66)
-        #expect(run.stderr.split(separator: "\n").count == 1)
+        #expect(run.stderr.split(separator: "\n").count == 1, "\(run.stderr)")
         #expect(try SyncctlProcess.run(["disable", "--yes", "--env-file", "missing.env"], in: dir).status == 66)
     }
 }

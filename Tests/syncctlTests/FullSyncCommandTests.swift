@@ -65,14 +65,13 @@ struct FullSyncCommandTests {
             return process
         }
 
-        /// Waits until `condition` holds for the checkpoint file's text, or the process ends.
-        func wait(for process: Process, until condition: (String) -> Bool) async throws -> Bool {
-            for _ in 0..<12_000 {
-                if let text = try? String(contentsOfFile: checkpoint, encoding: .utf8), condition(text) { return true }
-                if !process.isRunning { return false }
-                try await Task.sleep(for: .milliseconds(5))
+        /// Sends `signal` to `process` as soon as `condition` holds for the checkpoint file's
+        /// text; false if the process ended first.
+        func send(_ signal: Int32, to process: Process, when condition: @escaping @Sendable (String) -> Bool) async -> Bool {
+            let path = checkpoint
+            return await SignalOnProgress.send(signal, to: process) {
+                (try? String(contentsOfFile: path, encoding: .utf8)).map(condition) ?? false
             }
-            return false
         }
     }
 
@@ -88,17 +87,19 @@ struct FullSyncCommandTests {
         // 1: as soon as the run has planned its work; 2 and 3: as soon as that run has
         // committed a batch of its own (its checkpoint changed). Progress, not a clock, picks
         // the moments, so every kill lands mid-run however loaded the machine is.
-        let planned: (String) -> Bool = { $0.contains("\"partitions\"") }
+        let planned: @Sendable (String) -> Bool = { $0.contains("\"partitions\"") }
         var killed = 0
         for index in 0..<3 {
             let before = try? String(contentsOfFile: scene.checkpoint, encoding: .utf8)
-            let point: (String) -> Bool = index == 0 ? planned : { $0 != before && $0.contains("\"resumeFrom\"") }
+            // A commit records a partition's resume point, or marks a whole partition done.
+            let committed: @Sendable (String) -> Bool = {
+                $0 != before && ($0.contains("\"resumeFrom\"") || $0.contains("\"done\" : true"))
+            }
             let process = try scene.start(["full-sync", "--workers", "2"])
-            if try await scene.wait(for: process, until: point) {
-                kill(process.processIdentifier, SIGKILL)
+            if await scene.send(SIGKILL, to: process, when: index == 0 ? planned : committed) {
                 killed += 1
             }
-            process.waitUntilExit()
+            while process.isRunning { try await Task.sleep(for: .milliseconds(10)) }
             #expect(FileManager.default.fileExists(atPath: scene.checkpoint), "the checkpoint survives kill -9")
         }
         #expect(killed == 3, "every kill point was reached before the run finished")
@@ -121,10 +122,9 @@ struct FullSyncCommandTests {
         defer { Task { await scene.drop() } }
         try await scene.seed(["c": 30_000])
         let process = try scene.start(["full-sync", "--workers", "1"])
-        let reached = try await scene.wait(for: process, until: { $0.contains("\"resumeFrom\"") })
+        let reached = await scene.send(SIGINT, to: process, when: { $0.contains("\"resumeFrom\"") })
         try #require(reached, "the run finished before it could be interrupted")
-        kill(process.processIdentifier, SIGINT)
-        process.waitUntilExit()
+        while process.isRunning { try await Task.sleep(for: .milliseconds(10)) }
         #expect(process.terminationStatus == 130)
         #expect(FileManager.default.fileExists(atPath: scene.checkpoint))
         let rerun = try SyncctlProcess.run(["full-sync", "--json"], in: scene.dir)

@@ -48,7 +48,7 @@ struct PreflightCommandTests {
         let dir = try SyncctlProcess.scratchDirectory()
         let run = try SyncctlProcess.run(["preflight"], in: dir)
         #expect(run.status == 66)
-        #expect(run.stderr.split(separator: "\n").count == 1)
+        #expect(run.stderr.split(separator: "\n").count == 1, "\(run.stderr)")
         #expect(run.stderr.contains(".env"))
         let explicit = try SyncctlProcess.run(["preflight", "--env-file", "nowhere/.env", "--json"], in: dir)
         #expect(explicit.status == 66)

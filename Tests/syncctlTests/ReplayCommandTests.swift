@@ -190,11 +190,10 @@ struct ReplayCommandTests {
             for _ in 0..<5 {
                 let before = FileManager.default.contents(atPath: statePath)
                 let run = try BackgroundSyncctl(["replay"], in: dir)
-                let deadline = ContinuousClock.now + .seconds(30)
-                while ContinuousClock.now < deadline, FileManager.default.contents(atPath: statePath) == before {
-                    try await Task.sleep(for: .milliseconds(2))
+                if await run.send(SIGKILL, when: { FileManager.default.contents(atPath: statePath) != before }) {
+                    killedMidway += 1
                 }
-                if run.terminate(signal: SIGKILL).status == -9 { killedMidway += 1 }
+                _ = run.terminate(signal: SIGKILL)
             }
             #expect(killedMidway == 5)
             let last = try SyncctlProcess.run(["replay", "--json"], in: dir)
@@ -233,6 +232,11 @@ final class BackgroundSyncctl {
         process.standardError = errors
         process.standardInput = FileHandle.nullDevice
         try process.run()
+    }
+
+    /// Sends `signal` the moment `condition` holds; false if the run ended first.
+    func send(_ signal: Int32, when condition: @escaping @Sendable () -> Bool) async -> Bool {
+        await SignalOnProgress.send(signal, to: process, when: condition)
     }
 
     /// Sends `signal` (if still running) and waits. Status -N: killed by signal N before it

@@ -6,11 +6,13 @@ import Logging
 /// redaction instead of going straight to stderr.
 public enum MongoRuntime {
     private static let initialized: Void = {
-        mongoc_init()
+        // The handler first: mongoc_init() itself may log (e.g. "Falling back to malloc for
+        // counters" when shared memory is short), and that must not reach stderr unasked.
         mongoc_log_set_handler(
             { level, domain, message, _ in
                 MongoRuntime.forward(level: level, domain: domain, message: message)
             }, nil)
+        mongoc_init()
     }()
 
     /// Initialises the driver if that has not happened yet. Cheap to call repeatedly.
