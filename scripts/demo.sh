@@ -35,24 +35,19 @@ SYNC_BATCH_SIZE=100
 SYNC_EXCLUDED_COLLECTIONS=
 ENV
 
+# Phase 1: setup, sync disabled.
 step "Phase 1: the effective settings" "$syncctl" config
 step "Phase 1: preflight (setup, sync disabled)" "$syncctl" preflight --phase 1
-step "Phase 2: preflight (testing)" "$syncctl" preflight --phase 2
-
-# -- demo: backup (before enabling sync) --
 step "Phase 1: back up the local database, checked by a test restore" "$syncctl" backup --verify
 step "Phase 1: check the backup offline against its manifest" "$syncctl" backup verify "$(ls -d backups/*/ | tail -n 1)"
 step "Phase 1: the backups" "$syncctl" backup list
 
-# -- demo: rollout control (enable with exclusions, status, include all, disable) --
-step "Phase 3: what enabling would change (--dry-run writes nothing)" "$syncctl" enable --exclude bills,orders,sessions --dry-run
-step "Phase 3, option A: enable sync, critical collections excluded" "$syncctl" enable --exclude bills,orders,sessions --yes
-step "Where the rollout stands" "$syncctl" status
-step "Enable the remaining collections (prints the full sync now due)" "$syncctl" enable --include-all --yes
-step "Rollback, quick disable: no server needed, only SYNC_ENABLED changes" "$syncctl" disable --yes
-step "The rollback checklist, checked live and signed off in the journal" "$syncctl" checklist rollback --sign-off "Demo Operator"
+# Phase 2: testing.
+step "Phase 2: preflight (testing)" "$syncctl" preflight --phase 2
+step "Sync queue: the checklist's performance test (a scratch collection, removed afterwards)" "$syncctl" perf-test --ops 500
+step "Sync queue: the resilience test — Atlas cut, then hanging, then back; four verdicts" \
+    "$syncctl" resilience-test --flowing 3 --refused 5 --hanging 5 --restored 3
 
-# -- demo: full-sync and verify-consistency --
 # A step whose documented exit code is not 0 (verify exits 2 when it finds differences).
 fullsync_expect_exit() {
     local want=$1; shift
@@ -60,7 +55,14 @@ fullsync_expect_exit() {
     if [ "$got" != "$want" ]; then echo "demo: expected exit $want, got $got" >&2; exit 1; fi
     printf '(exit %s, as documented)\n' "$got"
 }
+
+# Phase 3: production rollout, gradual (option A), then every collection.
+step "Phase 3: what enabling would change (--dry-run writes nothing)" "$syncctl" enable --exclude bills,orders,sessions --dry-run
+step "Phase 3, option A: enable sync, critical collections excluded" "$syncctl" enable --exclude bills,orders,sessions --yes
 step "Full sync: make Atlas equal to local for the included collections" "$syncctl" full-sync
+step "Where the rollout stands" "$syncctl" status
+step "Enable the remaining collections (prints the full sync now due)" "$syncctl" enable --include-all --yes
+step "Full sync of the collections now included" "$syncctl" full-sync
 step "Run it again: nothing changed, so it only reads (0 written)" "$syncctl" full-sync
 step "Deep verification: every document compared by its bytes" "$syncctl" verify-consistency
 "$python" "$here/scripts/demo_tamper.py" "${SYNCCTL_TEST_ATLAS_URI%/}/bomba" orders
@@ -69,10 +71,6 @@ step "The seeds' count check cannot see it (same number of documents)" "$syncctl
 step "--repair copies exactly that document back and checks it again" "$syncctl" verify-consistency --repair --recheck-delay 0.2
 step "Consistent again" "$syncctl" verify-consistency
 
-# -- demo: sync queue (perf-test, resilience-test) --
-step "Sync queue: the checklist's performance test (a scratch collection, removed afterwards)" "$syncctl" perf-test --ops 500
-step "Sync queue: the resilience test — Atlas cut, then hanging, then back; four verdicts" \
-    "$syncctl" resilience-test --flowing 3 --refused 5 --hanging 5 --restored 3
 if command -v node >/dev/null; then
     # The application changes a user locally, then appends the queue line (Examples/queue-appender.js).
     user_id=$("$python" - "${SYNCCTL_TEST_LOCAL_URI%/}/bomba" <<'PY'
@@ -88,9 +86,13 @@ PY
     mkdir -p .syncctl
     step "The application appends one line per local write to the sync queue" \
         node "$here/Examples/queue-appender.js" .syncctl/sync-queue.jsonl bomba users update "$user_id"
-    step "The sync worker, one pass (SYNC_ENABLED is false again after the rollout demo, hence --set)" \
-        "$syncctl" replay --set SYNC_ENABLED=true
+    step "The sync worker, one pass (SYNC_ENABLED is true in phase 3)" \
+        "$syncctl" replay
     step "Nothing was dead-lettered" "$syncctl" replay --dead-letters
 fi
+
+# Rollback.
+step "Rollback, quick disable: no server needed, only SYNC_ENABLED changes" "$syncctl" disable --yes
+step "The rollback checklist, checked live and signed off in the journal" "$syncctl" checklist rollback --sign-off "Demo Operator"
 
 printf '\n\033[1mDemo complete.\033[0m\n'
