@@ -5,18 +5,6 @@ import Testing
 
 @testable import SyncCore
 
-/// The real mongodump 100.7.0 output copied into Tests/Fixtures.
-private enum Fixture {
-    static let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
-        .appendingPathComponent("Fixtures/mongodump-100.7.0").path
-    static let collections = ["bills", "menuitems", "orders", "sessions", "users"]
-
-    static func expected() throws -> [String: (count: Int64, sha256: String)] {
-        let data = try Data(contentsOf: URL(fileURLWithPath: "\(root)/expected.json"))
-        let json = try JSONSerialization.jsonObject(with: data) as? [String: [String: Any]] ?? [:]
-        return json.mapValues { (($0["count"] as? NSNumber)?.int64Value ?? -1, $0["sha256_of_raw_docs_in_id_order"] as? String ?? "") }
-    }
-}
 
 private func temporaryDirectory(_ label: String) throws -> String {
     let path = FileManager.default.temporaryDirectory.appendingPathComponent("syncctl-\(label)-\(UUID().uuidString)").path
@@ -117,18 +105,18 @@ struct BackupRestoreTests {
 
     @Test(arguments: ["dump-dir", "dump-gzip", "bomba.archive", "gzipped archive"])
     func eachFixtureRestoresWithTheCountsAndDigestsOfExpectedJSON(_ layout: String) async throws {
-        var path = "\(Fixture.root)/\(layout)"
+        var path = "\(DumpFixture.root)/\(layout)"
         if layout == "gzipped archive" {
             let directory = try temporaryDirectory("gzarchive")
             let writer = try DumpFileWriter(root: directory, path: "bomba.archive.gz", gzip: true)
-            try writer.write(Array(try Data(contentsOf: URL(fileURLWithPath: "\(Fixture.root)/bomba.archive"))))
+            try writer.write(Array(try Data(contentsOf: URL(fileURLWithPath: "\(DumpFixture.root)/bomba.archive"))))
             _ = try writer.finish()
             path = "\(directory)/bomba.archive.gz"
         }
         try await withScratchDatabase(.local, "fixture") { connection, database in
             let result = try await restore(path, into: database, connection)
             #expect(result.documents == 1670)
-            for (name, expected) in try Fixture.expected() {
+            for (name, expected) in try DumpFixture.expected() {
                 let documents = try await documentsByID(connection, database, name)
                 #expect(Int64(documents.count) == expected.count, "\(layout) \(name)")
                 #expect(sha256(documents) == expected.sha256, "\(layout) \(name)")
@@ -143,15 +131,15 @@ struct BackupRestoreTests {
     @Test(arguments: [false, true])
     func backupOfTheRestoredFixtureIsWhatMongodumpWrote(gzip: Bool) async throws {
         try await withScratchDatabase(.local, "same") { connection, database in
-            _ = try await restore("\(Fixture.root)/dump-dir", into: database, connection)
+            _ = try await restore("\(DumpFixture.root)/dump-dir", into: database, connection)
             let directory = "\(try temporaryDirectory("same"))/backup"
             _ = try await backup(connection, database, to: directory, gzip: gzip)
-            let fixture = "\(Fixture.root)/\(gzip ? "dump-gzip" : "dump-dir")/bomba"
+            let fixture = "\(DumpFixture.root)/\(gzip ? "dump-gzip" : "dump-dir")/bomba"
             let ours = "\(directory)/\(database)"
             // The same file names…
             #expect(Set(try FileManager.default.contentsOfDirectory(atPath: ours))
                 == Set(try FileManager.default.contentsOfDirectory(atPath: fixture)))
-            for name in Fixture.collections {
+            for name in DumpFixture.collections {
                 // …the same BSON bytes (decompressed: two gzip encoders need not agree)…
                 let bson = gzip ? "\(name).bson.gz" : "\(name).bson"
                 let a = gzip ? try gunzip("\(ours)/\(bson)") : Array(try Data(contentsOf: URL(fileURLWithPath: "\(ours)/\(bson)")))
@@ -174,7 +162,7 @@ struct BackupRestoreTests {
 
     @Test func verifyRestoresComparesAndDropsTheScratchDatabase() async throws {
         try await withScratchDatabase(.local, "verify") { connection, database in
-            _ = try await restore("\(Fixture.root)/bomba.archive", into: database, connection)
+            _ = try await restore("\(DumpFixture.root)/bomba.archive", into: database, connection)
             let directory = "\(try temporaryDirectory("verify"))/backup"
             _ = try await backup(connection, database, to: directory)
             let (verification, comparisons) = try await BackupVerifier.verifyByRestoring(directory, connection: connection, sourceDatabase: database)
@@ -189,7 +177,7 @@ struct BackupRestoreTests {
 
     @Test func verifyReportsDocumentsChangedSinceTheBackup() async throws {
         try await withScratchDatabase(.local, "changed") { connection, database in
-            _ = try await restore("\(Fixture.root)/dump-dir", into: database, connection)
+            _ = try await restore("\(DumpFixture.root)/dump-dir", into: database, connection)
             let directory = "\(try temporaryDirectory("changed"))/backup"
             _ = try await backup(connection, database, to: directory)
             let first = try #require(try await documentsByID(connection, database, "users").first)
@@ -221,8 +209,8 @@ struct BackupRestoreTests {
     @Test func aDumpOfSeveralDatabasesRestoresTheOneNamedLikeTheTarget() async throws {
         try await withScratchDatabase(.local, "multi") { connection, database in
             let directory = try temporaryDirectory("multi")
-            try FileManager.default.copyItem(atPath: "\(Fixture.root)/dump-dir/bomba", toPath: "\(directory)/\(database)")
-            try FileManager.default.copyItem(atPath: "\(Fixture.root)/dump-dir/bomba", toPath: "\(directory)/other")
+            try FileManager.default.copyItem(atPath: "\(DumpFixture.root)/dump-dir/bomba", toPath: "\(directory)/\(database)")
+            try FileManager.default.copyItem(atPath: "\(DumpFixture.root)/dump-dir/bomba", toPath: "\(directory)/other")
             let input = try DumpInput.open(directory)
             #expect(input.databases == [database, "other"].sorted())
             let plan = try await Restorer.plan(input: input, connection: connection, targetDatabase: database)
@@ -237,7 +225,7 @@ struct BackupRestoreTests {
     @Test func restoreRefusesATargetHoldingDocumentsAndChangesNothing() async throws {
         try await withScratchDatabase(.local, "refuse") { connection, database in
             try await connection.insert([["_id": 1, "mine": true]], database: database, collection: "users")
-            let input = try DumpInput.open("\(Fixture.root)/dump-dir")
+            let input = try DumpInput.open("\(DumpFixture.root)/dump-dir")
             let plan = try await Restorer.plan(input: input, connection: connection, targetDatabase: database)
             #expect(plan.nonEmptyTargets.map(\.name) == ["users"])
             let error = await #expect(throws: BackupError.self) {
@@ -255,7 +243,7 @@ struct BackupRestoreTests {
     @Test func aRestoreInterruptedHalfWayFinishesWhenRunAgain() async throws {
         try await withScratchDatabase(.local, "resume") { connection, database in
             let state = StateDirectory(path: try temporaryDirectory("resume-state"))
-            let input = try DumpInput.open("\(Fixture.root)/dump-dir")
+            let input = try DumpInput.open("\(DumpFixture.root)/dump-dir")
             let plan = try await Restorer.plan(input: input, connection: connection, targetDatabase: database, state: state)
             // Cancelled (as Ctrl-C does) once the first collection is in.
             let task = Task {
@@ -285,7 +273,7 @@ struct BackupRestoreTests {
 
     @Test func aDamagedBackupIsRefusedBeforeAnythingChanges() async throws {
         try await withScratchDatabase(.local, "damaged") { connection, database in
-            _ = try await restore("\(Fixture.root)/dump-dir", into: database, connection)
+            _ = try await restore("\(DumpFixture.root)/dump-dir", into: database, connection)
             let directory = "\(try temporaryDirectory("damaged"))/backup"
             _ = try await backup(connection, database, to: directory)
             // A flipped byte inside a string is still well-formed BSON: only the SHA-256 sees it.
@@ -311,7 +299,7 @@ struct BackupRestoreTests {
                 _ = try await backup(connection, database, to: path)
                 paths.append(path)
             }
-            try FileManager.default.copyItem(atPath: "\(Fixture.root)/dump-dir", toPath: "\(directory)/mongodump-copy")
+            try FileManager.default.copyItem(atPath: "\(DumpFixture.root)/dump-dir", toPath: "\(directory)/mongodump-copy")
             #expect(BackupCatalog.list(in: directory).count == 4)
             let removed = try BackupCatalog.prune(in: directory, keep: 1, protecting: paths[2])
             #expect(removed == [paths[0], paths[1]])

@@ -1,31 +1,10 @@
 import Crypto
 import Foundation
+import SyncTestSupport
 import Testing
 
 @testable import SyncCore
 
-/// The fixtures copied from real mongodump 100.7.0 output (Tests/Fixtures), read offline.
-enum DumpFixture {
-    static let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
-        .appendingPathComponent("Fixtures/mongodump-100.7.0").path
-    static let collections = ["bills", "menuitems", "orders", "sessions", "users"]
-
-    /// expected.json: per collection, the count and the SHA-256 of the raw documents in _id order.
-    static func expected() throws -> [String: (count: Int64, sha256: String)] {
-        let data = try Data(contentsOf: URL(fileURLWithPath: "\(root)/expected.json"))
-        let json = try JSONSerialization.jsonObject(with: data) as? [String: [String: Any]] ?? [:]
-        return json.mapValues { (($0["count"] as? NSNumber)?.int64Value ?? -1, $0["sha256_of_raw_docs_in_id_order"] as? String ?? "") }
-    }
-
-    /// A writable copy of a fixture path in a fresh temporary directory.
-    static func copy(_ relative: String) throws -> String {
-        let target = FileManager.default.temporaryDirectory.appendingPathComponent("syncctl-fixture-\(UUID().uuidString)")
-        try FileManager.default.createDirectory(at: target, withIntermediateDirectories: true)
-        let destination = target.appendingPathComponent((relative as NSString).lastPathComponent).path
-        try FileManager.default.copyItem(atPath: "\(root)/\(relative)", toPath: destination)
-        return destination
-    }
-}
 
 /// Every document of every collection, in the dump's order, read through `scan`.
 private func readAll(_ input: DumpInput) async throws -> [String: [BSONDocument]] {

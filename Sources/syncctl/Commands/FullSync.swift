@@ -213,7 +213,7 @@ extension SyncCtl {
         private func record(state: StateDirectory, started: Date, status: ExitStatus, console: Console, written: Int,
                             details: [String: JSONValue]) {
             do {
-                try SyncCore.JobRecord.record(state: state, job: "full-sync", started: started, exitCode: status.rawValue,
+                try JobRecord.record(state: state, job: "full-sync", started: started, exitCode: status.rawValue,
                                      documentsWritten: written, details: details)
             } catch {
                 console.message("syncctl full-sync: warning: \(error)")

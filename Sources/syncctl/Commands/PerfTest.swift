@@ -67,7 +67,7 @@ extension SyncCtl {
                     render(report, console: console)
                 }
                 do {
-                    try SyncCore.JobRecord.record(
+                    try JobRecord.record(
                         state: StateDirectory(settings: loaded), job: "perf-test", started: started, exitCode: status.rawValue,
                         documentsWritten: nil, details: [
                             "operations": .number(Double(report.operations)),

@@ -97,7 +97,7 @@ extension SyncCtl {
                     render(report, console: console)
                 }
                 do {
-                    try SyncCore.JobRecord.record(
+                    try JobRecord.record(
                         state: StateDirectory(settings: loaded), job: "resilience-test", started: started, exitCode: status.rawValue,
                         documentsWritten: nil,
                         details: Dictionary(uniqueKeysWithValues: report.verdicts.map { ($0.claim, JSONValue.bool($0.passed)) }))

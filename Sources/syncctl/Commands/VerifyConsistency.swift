@@ -218,7 +218,7 @@ extension SyncCtl {
             }
             if let error { details["error"] = .string(error) }
             do {
-                try SyncCore.JobRecord.record(state: state, job: "verify-consistency", started: started, exitCode: status.rawValue,
+                try JobRecord.record(state: state, job: "verify-consistency", started: started, exitCode: status.rawValue,
                                      documentsWritten: repair ? (report?.repaired ?? 0) : nil, samples: samples, details: details)
             } catch {
                 console.message("syncctl verify-consistency: warning: \(error)")
