@@ -117,7 +117,7 @@ enum BackupBenchmark {
             }
             let start = clock.now
             try await writer.flush()
-            phase.seconds = seconds(timed + (clock.now - start))
+            phase.seconds = (timed + (clock.now - start)).seconds
         case .scan:
             // The same find a backup issues (natural order); documents are only counted.
             let start = clock.now
@@ -126,21 +126,21 @@ enum BackupBenchmark {
                 while let batch = try await stream.next() { bytes += batch.reduce(0) { $0 + Int64($1.byteCount) } }
                 return bytes
             }
-            phase.seconds = seconds(clock.now - start)
+            phase.seconds = (clock.now - start).seconds
         case .backup, .backupGzip:
             let gzip = job == .backupGzip
             let start = clock.now
             let manifest = try await BackupWriter.write(
                 BackupRequest(database: database, directory: "\(directory)/\(job.rawValue)", gzip: gzip, toolVersion: "bench", source: "local"),
                 connection: connection)
-            phase.seconds = seconds(clock.now - start)
+            phase.seconds = (clock.now - start).seconds
             guard manifest.documents == Int64(count) else { throw BackupError(.unexpected, "backup wrote \(manifest.documents) documents") }
             phase.bytes = manifest.collections.reduce(0) { $0 + $1.dataBytes }
             phase.bytesOnDisk = manifest.collections.reduce(0) { $0 + $1.data.bytes }
         case .check:
             let start = clock.now
             let report = try await DumpInput.open("\(directory)/backup").check()
-            phase.seconds = seconds(clock.now - start)
+            phase.seconds = (clock.now - start).seconds
             phase.bytes = report.collections.reduce(0) { $0 + $1.dataBytes }
         case .restore:
             // What `syncctl restore` does: check the whole backup, then create and insert.
@@ -150,8 +150,8 @@ enum BackupBenchmark {
             let written = clock.now
             let plan = try await Restorer.plan(input: input, connection: connection, targetDatabase: database + "_restored")
             let result = try await Restorer.run(plan, connection: connection, drop: false)
-            phase.seconds = seconds(clock.now - start)
-            phase.writeSeconds = seconds(clock.now - written)
+            phase.seconds = (clock.now - start).seconds
+            phase.writeSeconds = (clock.now - written).seconds
             guard result.documents == Int64(count) else { throw BackupError(.unexpected, "restore inserted \(result.documents) documents") }
             phase.bytes = result.dataBytes
         }
@@ -219,9 +219,6 @@ enum BackupBenchmark {
         return try MongoConnection(uri: uri, redactedURI: "local", name: "local", options: options)
     }
 
-    private static func seconds(_ duration: Duration) -> Double {
-        Double(duration.components.seconds) + Double(duration.components.attoseconds) / 1e18
-    }
 
     /// This process's peak resident set size in KiB (Linux reports `ru_maxrss` in KiB).
     private static func peakRSSKiB() -> Int {

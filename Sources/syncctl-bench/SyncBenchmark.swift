@@ -57,7 +57,7 @@ enum SyncBenchmark {
         let seedStart = ContinuousClock.now
         try await seed(localConnection, database: big, names: names, total: documents)
         try await seed(localConnection, database: small, names: names, total: smallDocuments)
-        print("data: \(format(documents)) documents of ~1 KB in \(collections) collections (and \(format(smallDocuments)) for the RSS comparison), seeded in \(seconds(ContinuousClock.now - seedStart)) s; \(workers) workers")
+        print("data: \(format(documents)) documents of ~1 KB in \(collections) collections (and \(format(smallDocuments)) for the RSS comparison), seeded in \((ContinuousClock.now - seedStart).seconds) s; \(workers) workers")
 
         // The bounds, with the same client library and the same parallelism.
         let scan = try await timed { try await scanAll(localConnection, database: big, names: names) }
@@ -284,13 +284,13 @@ enum SyncBenchmark {
             }
             try await group.waitForAll()
         }
-        return seconds(ContinuousClock.now - start)
+        return (ContinuousClock.now - start).seconds
     }
 
     private static func timed(_ body: () async throws -> Void) async throws -> Double {
         let start = ContinuousClock.now
         try await body()
-        return seconds(ContinuousClock.now - start)
+        return (ContinuousClock.now - start).seconds
     }
 
     // MARK: Helpers
@@ -309,16 +309,18 @@ enum SyncBenchmark {
         return head[..<scheme.upperBound] + hosts + "/" + database + query
     }
 
-    static func seconds(_ duration: Duration) -> Double {
-        Double(duration.components.seconds) + Double(duration.components.attoseconds) / 1e18
-    }
 
     static func format(_ value: Int) -> String {
+        thousands.string(from: NSNumber(value: value)) ?? "\(value)"
+    }
+
+    nonisolated(unsafe) private static let thousands: NumberFormatter = {
+        // Configured once and only read afterwards.
         let formatter = NumberFormatter()
         formatter.numberStyle = .decimal
         formatter.groupingSeparator = ","
-        return formatter.string(from: NSNumber(value: value)) ?? "\(value)"
-    }
+        return formatter
+    }()
 
     struct BenchError: Error, CustomStringConvertible {
         let description: String

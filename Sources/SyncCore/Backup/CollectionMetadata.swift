@@ -95,9 +95,6 @@ public struct CollectionMetadata: Sendable, Equatable {
     /// The indexes to create on restore: every one but `_id_` (the server makes that one with
     /// the collection), without the legacy `ns` field that servers since 4.4 refuse.
     var indexesToCreate: [BSONDocument] {
-        indexes.filter { $0["name"]?.stringValue != "_id_" }.map { index in
-            guard index.keys.contains("ns") else { return index }
-            return BSONDocument(pairs: index.elements.filter { $0.key != "ns" }.map { ($0.key, $0.value) })
-        }
+        indexes.filter { $0["name"]?.stringValue != "_id_" }.map(\.creatableIndexSpec)
     }
 }

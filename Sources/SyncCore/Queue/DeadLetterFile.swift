@@ -101,20 +101,19 @@ public struct DeadLetterFile: Sendable {
         }
     }
 
-    private func write(_ letters: [DeadLetter], appendingTo path: String) throws {
+    /// One JSON line per dead letter.
+    private static func lines(_ letters: [DeadLetter]) throws -> Data {
         let encoder = QueueState.encoder()
         var data = Data()
         for letter in letters {
             data.append(try encoder.encode(letter))
             data.append(UInt8(ascii: "\n"))
         }
-        let fd = open(path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0o600)
-        guard fd >= 0 else { throw StateError(.cannotWrite, "cannot open \(path): \(String(cString: strerror(errno)))") }
-        defer { close(fd) }
-        let written = data.withUnsafeBytes { Glibc.write(fd, $0.baseAddress, $0.count) }
-        guard written == data.count, fsync(fd) == 0 else {
-            throw StateError(.cannotWrite, "cannot append to \(path): \(String(cString: strerror(errno)))")
-        }
+        return data
+    }
+
+    private func write(_ letters: [DeadLetter], appendingTo path: String) throws {
+        try AppendFile.append(try Self.lines(letters), to: path, what: "the dead-letter file", fsync: true, createDirectory: false)
     }
 
     /// Every dead letter, oldest first, and how many lines of the file do not parse.
@@ -167,13 +166,7 @@ public struct DeadLetterFile: Sendable {
             result.kept = kept.count
             guard !back.isEmpty else { return result }
             try QueueAppender(path: files.path, durable: durable).appendLines(back)
-            let encoder = QueueState.encoder()
-            var data = Data()
-            for letter in kept {
-                data.append(try encoder.encode(letter))
-                data.append(UInt8(ascii: "\n"))
-            }
-            try AtomicFile.write(data, to: path, mode: 0o600)
+            try AtomicFile.write(try Self.lines(kept), to: path, mode: 0o600)
             return result
         }
     }

@@ -53,24 +53,7 @@ public struct QueueAppender: Sendable {
             data.append(contentsOf: line)
             data.append(0x0A)
         }
-        var fd = open(path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0o600)
-        if fd < 0 && errno == ENOENT {
-            try AtomicFile.makeDirectory(PathParts.parent(path))
-            fd = open(path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0o600)
-        }
-        guard fd >= 0 else { throw StateError(.cannotWrite, "cannot open the queue file \(path): \(String(cString: strerror(errno)))") }
-        defer { close(fd) }
-        var written: Int
-        repeat {
-            written = data.withUnsafeBytes { Glibc.write(fd, $0.baseAddress, $0.count) }
-        } while written < 0 && errno == EINTR
-        // A short write (disk full) cannot be finished safely: another writer may append in
-        // between. The partial line is then dead-lettered by replay, not lost silently.
-        guard written == data.count else {
-            throw StateError(.cannotWrite, "cannot append to the queue file \(path): \(written < 0 ? String(cString: strerror(errno)) : "only \(written) of \(data.count) bytes written (disk full?)")")
-        }
-        if durable && fsync(fd) != 0 {
-            throw StateError(.cannotWrite, "cannot fsync the queue file \(path): \(String(cString: strerror(errno)))")
-        }
+        // A short write (disk full) leaves a partial line: replay dead-letters it, never loses it silently.
+        try AppendFile.append(data, to: path, what: "the queue file", fsync: durable)
     }
 }

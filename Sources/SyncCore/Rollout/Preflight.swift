@@ -302,8 +302,7 @@ public struct Preflight: Sendable {
     }
 
     static func format(_ duration: Duration) -> String {
-        let ms = Double(duration.components.seconds) * 1000 + Double(duration.components.attoseconds) / 1e15
-        return String(format: "%.1f ms", ms)
+        String(format: "%.1f ms", duration.seconds * 1000)
     }
 
     static func formatBytes(_ bytes: Int64) -> String {

@@ -68,7 +68,6 @@ public struct Journal: Sendable {
 
     /// Appends one entry as one line.
     public func append(_ entry: JournalEntry) throws(StateError) {
-        try AtomicFile.makeDirectory(PathParts.parent(path))
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
         encoder.dateEncodingStrategy = .iso8601
@@ -76,12 +75,7 @@ public struct Journal: Sendable {
             throw StateError(.unexpected, "cannot encode a journal entry for \(entry.command)")
         }
         line.append(UInt8(ascii: "\n"))
-        let fd = open(path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0o600)
-        guard fd >= 0 else { throw StateError.system("open", path) }
-        defer { close(fd) }
-        // One write() with O_APPEND: concurrent writers never interleave inside a line.
-        let written = line.withUnsafeBytes { Glibc.write(fd, $0.baseAddress, $0.count) }
-        guard written == line.count, fsync(fd) == 0 else { throw StateError.system("append to", path) }
+        try AppendFile.append(line, to: path, what: "the journal", fsync: true)
     }
 
     /// Every readable entry, oldest first. A missing journal has no entries.

@@ -1,6 +1,6 @@
 extension Duration {
     /// The duration in seconds, as a Double (for reports and rates).
-    var seconds: Double {
+    public var seconds: Double {
         Double(components.seconds) + Double(components.attoseconds) / 1e18
     }
 

@@ -236,7 +236,7 @@ public final class FullSync: Sendable {
                 }
                 continue
             }
-            missing.append(spec.keys.contains("ns") ? BSONDocument(pairs: spec.elements.filter { $0.key != "ns" }) : spec)
+            missing.append(spec.creatableIndexSpec)
         }
         if !missing.isEmpty {
             preparation.indexesCreated = missing.compactMap { $0["name"]?.stringValue }

@@ -204,8 +204,9 @@ extension SyncCtl {
             }
             console.print("\(letters.count) dead letter\(letters.count == 1 ? "" : "s") in \(file.path)")
             var table = TextTable([.init("dead-lettered"), .init("collection"), .init("_id"), .init("from"), .init("reason")])
+            let timeFormat = ISO8601DateFormatter()
             for letter in letters {
-                table.add([ISO8601DateFormatter().string(from: letter.time), letter.collection ?? "-", letter.documentID ?? "-",
+                table.add([timeFormat.string(from: letter.time), letter.collection ?? "-", letter.documentID ?? "-",
                            "\(letter.source.file) @\(letter.source.offset)", letter.reason])
             }
             for line in table.lines(style: { row, _, text in row == -1 ? console.styled(text, .dim) : text }) { console.print(line) }

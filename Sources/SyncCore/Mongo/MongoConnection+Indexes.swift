@@ -44,3 +44,12 @@ extension MongoConnection {
         _ = try await runCommand(BSONDocument(copying: builder), database: database)
     }
 }
+
+extension BSONDocument {
+    /// An index spec as `listIndexes` gave it, ready for `createIndexes`: without the legacy
+    /// `ns` field that servers since 4.4 refuse.
+    var creatableIndexSpec: BSONDocument {
+        guard keys.contains("ns") else { return self }
+        return BSONDocument(pairs: elements.filter { $0.key != "ns" }.map { ($0.key, $0.value) })
+    }
+}
