@@ -59,8 +59,11 @@ struct ResilienceTests {
         let noLoss = try #require(report.verdicts.first { $0.claim == "no data loss" })
         #expect(!noLoss.passed, "\(noLoss.detail)")
         #expect(report.verification?.missingInAtlas ?? 0 > 0)
-        // The other claims still hold: the outage itself was handled.
-        #expect(report.verdicts.filter(\.passed).map(\.claim) == ["operations continue when Atlas is down", "the queue grows", "operations sync on reconnect"])
+        // The lost entries fail only the data-loss claim: the queue still grew and drained. (The
+        // latency claim is left out here: under a fully loaded CI machine a local write can
+        // exceed its stall limit, which says nothing about the broken worker.)
+        let held = Set(report.verdicts.filter(\.passed).map(\.claim))
+        #expect(held.isSuperset(of: ["the queue grows", "operations sync on reconnect"]), "\(report.verdicts.map { "\($0.claim): \($0.detail)" })")
         try? await connection.local.dropDatabase(database)
         try? await connection.atlas?.dropDatabase(database)
     }
