@@ -8,6 +8,9 @@
 
 #include <mongoc/mongoc.h>
 #include <stdlib.h>
+#if defined(__GLIBC__)
+#include <malloc.h>
+#endif
 
 /// A heap bson_t, uninitialised; initialise with bson_init/bson_init_static, release with
 /// bson_destroy (when initialised) followed by syncctl_bson_free.
@@ -36,5 +39,14 @@ static inline uint32_t syncctl_iter_value_start(const bson_iter_t *iter) { retur
 static inline uint32_t syncctl_iter_next_offset(const bson_iter_t *iter) { return iter->next_off; }
 
 static inline const char *syncctl_error_message(const bson_error_t *e) { return e->message; }
+
+/* glibc's malloc arenas: at most `count` (see MongoRuntime). A no-op elsewhere. */
+static inline void syncctl_limit_malloc_arenas(int count) {
+#if defined(__GLIBC__)
+    if (getenv("MALLOC_ARENA_MAX") == NULL) { mallopt(M_ARENA_MAX, count); }
+#else
+    (void)count;
+#endif
+}
 
 #endif

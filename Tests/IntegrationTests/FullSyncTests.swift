@@ -49,18 +49,45 @@ struct FullSyncTests {
             for id in 2_000..<2_005 { try await pair.local.deleteOne(["_id": .int32(Int32(id))], database: pair.database, collection: "c") }
             try await pair.insert((0..<5).map { ["_id": .string("atlas-only-\($0)")] }, into: "c", on: pair.atlas)
             _ = try await pair.run(["update": "c", "updates": .array([.document(["q": .document(["_id": 2_500]), "u": .document(["_id": 2_500, "pad": .string(String(repeating: "x", count: 50)), "v": 1])])])], on: pair.atlas)
+            // Missing in Atlas in the middle of a range, next to an unchanged document.
+            for id in [1_500, 1_501, 1_503] { try await pair.atlas.deleteOne(["_id": .int32(Int32(id))], database: pair.database, collection: "c") }
 
             let second = try await pair.fullSync { $0.partitionDocuments = 1_000 }.run()
             let collection = try #require(second.collections.first)
             #expect(collection.scanned == 2_995)
             #expect(collection.replaced == 11)
-            #expect(collection.inserted == 0)
+            #expect(collection.inserted == 3)
             #expect(collection.deleted == 5 + 5)
-            #expect(collection.equal == 2_995 - 11)
+            #expect(collection.equal == 2_995 - 11 - 3)
             #expect(try await pair.documents("c", on: pair.atlas) == pair.documents("c", on: pair.local))
 
             let third = try await pair.fullSync().run()
             #expect(third.documentsWritten == 0, "an unchanged database costs reads, not writes")
+        }
+    }
+
+    @Test func deltaAcrossEveryIDKindFindsWhatIsMissingExtraAndChanged() async throws {
+        try await withSyncPair("fs-delta-ids") { pair in
+            try await pair.insert(documentsOfEveryIDKind(), into: "c", on: pair.local)
+            _ = try await pair.fullSync().run()
+
+            // Interleaved in BSON order: missing in Atlas, extra in Atlas (a number between
+            // numbers, a string between strings, 2.0 where local has Int64 2), changed locally.
+            for id: BSONValue in ["a", .objectID(ObjectID(hex: "507f1f77bcf86cd799439011")!), .int64(2)] {
+                try await pair.atlas.deleteOne(["_id": id], database: pair.database, collection: "c")
+            }
+            try await pair.insert([["_id": .int32(4)], ["_id": "b"], ["_id": .double(2)]], into: "c", on: pair.atlas)
+            _ = try await pair.run(["update": "c", "updates": .array([.document(["q": .document(["_id": true]), "u": .document(["$set": .document(["n": 99])])])])], on: pair.local)
+
+            // Tiny ranges: the comparison crosses from one BSON type to the next, and the
+            // Decimal128 and document `_id`s make it fall back to reading range by range.
+            let report = try await pair.fullSync { $0.partitionDocuments = 3; $0.chunkDocuments = 4; $0.workers = 2 }.run()
+            let collection = try #require(report.collections.first)
+            #expect(collection.inserted == 3)
+            #expect(collection.deleted == 3)
+            #expect(collection.replaced == 1)
+            #expect(collection.equal == everyIDKind.count - 4)
+            #expect(try await pair.documents("c", on: pair.atlas) == pair.documents("c", on: pair.local))
         }
     }
 

@@ -99,7 +99,7 @@ struct BackupCommandTests {
                 let verify = try SyncctlProcess.run(["backup", "verify", copy], in: dir)
                 #expect(verify.status == 65, "\(damage.name): \(verify.output)")
                 #expect(verify.stderr.contains(damage.file), "\(damage.name): \(verify.stderr)")
-                #expect(verify.stderr.split(separator: "\n").count == 1, "\(damage.name)")
+                #expect(verify.stderr.split(separator: "\n").count == 1, "\(damage.name): \(verify.stderr)")
                 let restore = try SyncctlProcess.run(["restore", copy, "--to-db", "\(database)_x"], in: dir)
                 #expect(restore.status == 65, "\(damage.name): \(restore.output)")
                 #expect(restore.stderr.contains(damage.file), "\(damage.name)")

@@ -40,6 +40,14 @@ enum IDOrder {
         return compare(id, bound)
     }
 
+    /// The `_id`s of two whole documents, without copying them out: the order, and whether
+    /// they are the same `_id` exactly (same type and bytes: 1 and 1.0 are equal in order but
+    /// not the same). nil when this cannot tell.
+    static func compareIDs(_ a: BSONDocument, _ b: BSONDocument) -> (order: Int, same: Bool)? {
+        guard let left = Value(a.bytes), let right = Value(b.bytes), let order = compare(left, right) else { return nil }
+        return (order, order == 0 && left.type == right.type && left.payload == right.payload)
+    }
+
     /// The first element's value when it is `_id`: its type byte and exactly its bytes.
     private struct Value {
         let type: UInt8

@@ -21,8 +21,9 @@ protocol ScanSink: AnyObject {
 /// cursor cut at those bounds (`IDOrder`), or range by range with `min`/`max` index bounds and
 /// no sort (the comparison does not depend on the order of Atlas's side). Documents are
 /// compared by their raw bytes, in order: an unchanged range is a straight run of identical
-/// documents (no lookups, nothing written); from the first mismatch on, the range is narrowed
-/// to documents by `_id`. Both copies are in memory at that moment, so the bytes themselves
+/// documents (no lookups, nothing written); at a mismatch, the two `_id`s in BSON order say
+/// which side lacks a document (a merge of two sorted lists), or — Atlas read in no order —
+/// the range is matched by `_id`. Both copies are in memory at that moment, so the bytes themselves
 /// are compared — exact, and cheaper than hashing them (SHA-256 cost a fifth of verify's
 /// time). Only one local range (and the one read ahead) is in memory; Atlas documents are
 /// streamed and never kept.
@@ -102,71 +103,140 @@ struct RangeScanner: Sendable {
             }
             return (0, 0)
         }
-        var matched = [Bool](repeating: false, count: chunk.count)
-        var position = 0
-        var byID: [DocumentID: Int]?
-        var equal = 0
-        var seen = 0
-        try await forEachAtlasDocument(in: range, last: last, cursor: cursor) { document in
-            seen += 1
-            // Equal bytes, `_id` included: the same document, unchanged.
-            if byID == nil {
-                if position < chunk.count && chunk[position].bytes == document.bytes {
-                    matched[position] = true
-                    position += 1
-                    equal += 1
-                    return
-                }
-                byID = Dictionary(
-                    chunk.enumerated().compactMap { item in DocumentID(of: item.element).map { ($0, item.offset) } },
-                    uniquingKeysWith: { first, _ in first })
-            }
-            guard let id = DocumentID(of: document) else { return }
-            guard let index = byID?[id] else {
-                try await sink.extra(id)
-                return
-            }
-            matched[index] = true
-            if chunk[index].bytes == document.bytes {
-                equal += 1
-            } else {
-                try await sink.different(id, local: keepDocuments ? chunk[index] : nil)
-            }
+        let (equal, seen, unmatched) = if let cursor {
+            try await merge(chunk, in: range, last: last, cursor: cursor, sink: sink)
+        } else {
+            try await match(chunk, in: range, sink: sink)
         }
-        for index in chunk.indices where !matched[index] {
+        for index in chunk.indices where !unmatched.matched(index) {
             try await sink.missing(DocumentID(of: chunk[index]), local: keepDocuments ? chunk[index] : nil, emptyRange: seen == 0)
         }
         return (equal, seen)
     }
 
-    /// Hands `body` every Atlas document of `range`:
-    /// from the partition's cursor up to `range.upper`, or from a query for the range.
-    private func forEachAtlasDocument(
-        in range: IDRange, last: Bool, cursor: AtlasCursor?, _ body: (BSONDocument) async throws -> Void
-    ) async throws {
-        if let cursor {
-            while let document = try await cursor.peek() {
-                if !last, let upper = range.upper {
-                    guard let order = IDOrder.compare(document, to: upper) else { throw IDOrderUnknown() }
-                    if order >= 0 { break }
-                }
-                cursor.advance()
-                try await body(document)
+    /// Both sides in `_id` order (Atlas's sorted cursor, up to `range.upper`): one merge pass.
+    /// An unchanged run is a straight run of identical bytes; at a mismatch the two `_id`s say
+    /// which side lacks a document, so a changed range costs no lookups either.
+    private func merge(_ chunk: [BSONDocument], in range: IDRange, last: Bool, cursor: AtlasCursor, sink: some ScanSink)
+        async throws -> (equal: Int, seen: Int, unmatched: Unmatched)
+    {
+        var position = 0
+        var equal = 0
+        var seen = 0
+        while let document = try await cursor.peek() {
+            if !last, let upper = range.upper {
+                guard let order = IDOrder.compare(document, to: upper) else { throw IDOrderUnknown() }
+                if order >= 0 { break }
             }
-            return
+            cursor.advance()
+            seen += 1
+            // Equal bytes, `_id` included: the same document, unchanged.
+            if position < chunk.count && chunk[position] == document {
+                position += 1
+                equal += 1
+                continue
+            }
+            // Local documents that sort before this Atlas document are missing in Atlas.
+            while true {
+                guard position < chunk.count else {
+                    try await extra(document, sink: sink)
+                    break
+                }
+                guard let (order, same) = IDOrder.compareIDs(chunk[position], document) else { throw IDOrderUnknown() }
+                if order < 0 {
+                    try await sink.missing(DocumentID(of: chunk[position]), local: keepDocuments ? chunk[position] : nil,
+                                           emptyRange: false)
+                    position += 1
+                    continue
+                }
+                if same {
+                    // After local documents Atlas lacks: possibly the same bytes again.
+                    if chunk[position] == document {
+                        equal += 1
+                    } else if let id = DocumentID(of: document) {
+                        try await sink.different(id, local: keepDocuments ? chunk[position] : nil)
+                    }
+                    position += 1
+                    break
+                }
+                // Sorts after the local one, or the same key of another type (1 and 1.0): Atlas's
+                // is extra; a same-key local one is then missing (deletes go before upserts).
+                try await extra(document, sink: sink)
+                if order == 0 {
+                    try await sink.missing(DocumentID(of: chunk[position]), local: keepDocuments ? chunk[position] : nil,
+                                           emptyRange: false)
+                    position += 1
+                }
+                break
+            }
         }
-        // In any order: documents are matched in order while they agree, then by `_id`.
+        return (equal, seen, .from(position))
+    }
+
+    /// Atlas's side of the range in any order (a query for the range): documents are matched
+    /// in order while they agree, then by `_id`.
+    private func match(_ chunk: [BSONDocument], in range: IDRange, sink: some ScanSink)
+        async throws -> (equal: Int, seen: Int, unmatched: Unmatched)
+    {
+        var matched = [Bool](repeating: false, count: chunk.count)
+        var position = 0
+        var byID: [DocumentID: Int]?
+        var equal = 0
+        var seen = 0
         let stream = try await atlas.find(
             database: atlasDatabase, collection: collection,
             options: range.findOptions(batchSize: Int32(clamping: max(chunkDocuments, 101)), sorted: false))
         do {
             while let batch = try await stream.next(maxCount: chunkDocuments, maxBytes: chunkBytes) {
-                for document in batch { try await body(document) }
+                for document in batch {
+                    seen += 1
+                    if byID == nil {
+                        if position < chunk.count && chunk[position] == document {
+                            matched[position] = true
+                            position += 1
+                            equal += 1
+                            continue
+                        }
+                        byID = Dictionary(
+                            chunk.enumerated().compactMap { item in DocumentID(of: item.element).map { ($0, item.offset) } },
+                            uniquingKeysWith: { first, _ in first })
+                    }
+                    guard let id = DocumentID(of: document) else { continue }
+                    guard let index = byID?[id] else {
+                        try await sink.extra(id)
+                        continue
+                    }
+                    matched[index] = true
+                    if chunk[index] == document {
+                        equal += 1
+                    } else {
+                        try await sink.different(id, local: keepDocuments ? chunk[index] : nil)
+                    }
+                }
             }
             await stream.close()
         } catch {
             await stream.close()
             throw error
+        }
+        return (equal, seen, .flags(matched))
+    }
+
+    private func extra(_ document: BSONDocument, sink: some ScanSink) async throws {
+        if let id = DocumentID(of: document) { try await sink.extra(id) }
+    }
+}
+
+/// The local documents of a chunk no Atlas document matched: every one from a position on
+/// (a merge), or those not flagged (a match by `_id`).
+private enum Unmatched {
+    case from(Int)
+    case flags([Bool])
+
+    func matched(_ index: Int) -> Bool {
+        switch self {
+        case .from(let position): index < position
+        case .flags(let flags): flags[index]
         }
     }
 }
