@@ -285,7 +285,7 @@ class Collection:
         self.docs = {}  # bkey(_id) -> raw BSON bytes; dict order is the natural (insertion) order
         self.indexes = [{'v': 2, 'key': {'_id': 1}, 'name': '_id_'}]
         self.uniq = {}  # unique index name -> {index key -> bkey(_id) of the owner}
-        self._id_order = None  # sorted _id keys, cached for min/max range reads
+        self._id_order = []  # sorted _id keys (None: to be rebuilt), for reads in _id order
 
     @property
     def ns(self):
@@ -345,7 +345,13 @@ class Collection:
         self._check(idk, doc)
         self.docs[idk] = raw
         self._register(idk, doc, True)
-        self._id_order = None
+        # Keep the sorted _id list up to date as MongoDB's _id index is: appending in _id
+        # order (a copy, a restore, ObjectId inserts) keeps it; anything else rebuilds it lazily.
+        order = self._id_order
+        if order is not None and (not order or order[-1] < idk):
+            order.append(idk)
+        else:
+            self._id_order = None
 
     def replace(self, idk, raw, doc):
         old = decode(self.docs[idk])
@@ -360,7 +366,11 @@ class Collection:
 
     def delete(self, idk):
         self._register(idk, decode(self.docs.pop(idk)), False)
-        self._id_order = None
+        order = self._id_order
+        if order is not None:
+            at = bisect.bisect_left(order, idk)
+            if at < len(order) and order[at] == idk:
+                del order[at]
 
     # -- reads
     def scan(self, filt, direction=0):
