@@ -40,12 +40,17 @@ static inline uint32_t syncctl_iter_next_offset(const bson_iter_t *iter) { retur
 
 static inline const char *syncctl_error_message(const bson_error_t *e) { return e->message; }
 
-/* glibc's malloc arenas: at most `count` (see MongoRuntime). A no-op elsewhere. */
-static inline void syncctl_limit_malloc_arenas(int count) {
+/* glibc's malloc, tuned for streaming (see MongoRuntime): at most `arenas` arenas, and fixed
+ * mmap/trim thresholds so that megabyte-sized reply buffers are reused rather than returned
+ * to the kernel and faulted back in. Each setting is left alone when its MALLOC_* environment
+ * variable is set. A no-op without glibc. */
+static inline void syncctl_tune_malloc(int arenas, int mmap_threshold, int trim_threshold) {
 #if defined(__GLIBC__)
-    if (getenv("MALLOC_ARENA_MAX") == NULL) { mallopt(M_ARENA_MAX, count); }
+    if (getenv("MALLOC_ARENA_MAX") == NULL) { mallopt(M_ARENA_MAX, arenas); }
+    if (getenv("MALLOC_MMAP_THRESHOLD_") == NULL) { mallopt(M_MMAP_THRESHOLD, mmap_threshold); }
+    if (getenv("MALLOC_TRIM_THRESHOLD_") == NULL) { mallopt(M_TRIM_THRESHOLD, trim_threshold); }
 #else
-    (void)count;
+    (void)arenas; (void)mmap_threshold; (void)trim_threshold;
 #endif
 }
 

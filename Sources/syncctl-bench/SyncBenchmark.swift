@@ -54,7 +54,7 @@ enum SyncBenchmark {
     /// Each measure is taken this many times, interleaved with its bound, and the median
     /// reported: two Python servers and syncctl share the machine's cores, so one round can
     /// lose a core to anything else that runs.
-    static let rounds = 3
+    static let rounds = 5
 
     private static func measure(local: String, atlas: String, localConnection: MongoConnection, atlasConnection: MongoConnection,
                                 big: String, small: String) async throws {
@@ -348,8 +348,7 @@ enum SyncBenchmark {
         thousands.string(from: NSNumber(value: value)) ?? "\(value)"
     }
 
-    nonisolated(unsafe) private static let thousands: NumberFormatter = {
-        // Configured once and only read afterwards.
+    private static let thousands: NumberFormatter = {
         let formatter = NumberFormatter()
         formatter.numberStyle = .decimal
         formatter.groupingSeparator = ","

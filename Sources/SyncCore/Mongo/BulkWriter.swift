@@ -140,21 +140,23 @@ public final class BulkWriter {
         let insert: BSONDocument = ["validate": false]
         let upsert: BSONDocument = ["upsert": true, "validate": false]
         var error = bson_error_t()
-        for operation in batch {
-            let ok: Bool
-            switch operation {
-            case .insert(let document):
-                ok = document.withBSON { d in insert.withBSON { o in mongoc_bulk_operation_insert_with_opts(bulk, d, o, &error) } }
-            case .upsert(let filter, let document):
-                ok = filter.withBSON { f in
-                    document.withBSON { d in
-                        upsert.withBSON { o in mongoc_bulk_operation_replace_one_with_opts(bulk, f, d, o, &error) }
+        try insert.withBSON { insertOptions in
+            try upsert.withBSON { upsertOptions in
+                for operation in batch {
+                    let ok: Bool
+                    switch operation {
+                    case .insert(let document):
+                        ok = document.withBSON { mongoc_bulk_operation_insert_with_opts(bulk, $0, insertOptions, &error) }
+                    case .upsert(let filter, let document):
+                        ok = filter.withBSON { f in
+                            document.withBSON { d in mongoc_bulk_operation_replace_one_with_opts(bulk, f, d, upsertOptions, &error) }
+                        }
+                    case .deleteOne(let filter):
+                        ok = filter.withBSON { mongoc_bulk_operation_remove_one_with_opts(bulk, $0, nil, &error) }
                     }
+                    guard ok else { throw MongoError(error) }
                 }
-            case .deleteOne(let filter):
-                ok = filter.withBSON { mongoc_bulk_operation_remove_one_with_opts(bulk, $0, nil, &error) }
             }
-            guard ok else { throw MongoError(error) }
         }
         let storage = syncctl_bson_alloc()!
         defer { syncctl_bson_free(storage) }

@@ -16,7 +16,7 @@ public struct VerifyOptions: Sendable {
     public var workers = 4
     public var partitionDocuments = 50_000
     /// Documents per compared range (and per local read).
-    public var chunkDocuments = 2_000
+    public var chunkDocuments = 1_000
     /// Differences are re-read from both sides after this delay, `recheckRounds` times; only
     /// those that persist through every round are reported.
     public var recheckDelay: Duration = .seconds(1)
