@@ -60,7 +60,9 @@ public struct MetricsFile: Sendable {
         let registry = PrometheusCollectorRegistry()
         for sample in samples.sorted(by: { $0.key < $1.key }) {
             let labels = sample.labels.sorted { $0.key < $1.key }.map { ($0.key, $0.value) }
-            registry.makeGauge(name: sample.name, labels: labels, help: sample.help).set(sample.value)
+            // The whole name as `metricName`: the unit is already part of ours (`…_seconds`).
+            let name = MetricNameDescriptor(metricName: sample.name, unitName: "", helpText: sample.help)
+            registry.makeGauge(descriptor: name, labels: labels).set(sample.value)
         }
         var buffer: [UInt8] = []
         registry.emit(into: &buffer)
