@@ -109,7 +109,7 @@ struct RangeScanner: Sendable {
             try await match(chunk, in: range, sink: sink)
         }
         for index in chunk.indices where !unmatched.matched(index) {
-            try await sink.missing(DocumentID(of: chunk[index]), local: keepDocuments ? chunk[index] : nil, emptyRange: seen == 0)
+            try await missing(chunk[index], emptyRange: seen == 0, sink: sink)
         }
         return (equal, seen)
     }
@@ -144,8 +144,7 @@ struct RangeScanner: Sendable {
                 }
                 guard let (order, same) = IDOrder.compareIDs(chunk[position], document) else { throw IDOrderUnknown() }
                 if order < 0 {
-                    try await sink.missing(DocumentID(of: chunk[position]), local: keepDocuments ? chunk[position] : nil,
-                                           emptyRange: false)
+                    try await missing(chunk[position], emptyRange: false, sink: sink)
                     position += 1
                     continue
                 }
@@ -159,12 +158,11 @@ struct RangeScanner: Sendable {
                     position += 1
                     break
                 }
-                // Sorts after the local one, or the same key of another type (1 and 1.0): Atlas's
-                // is extra; a same-key local one is then missing (deletes go before upserts).
+                // Atlas's sorts before the local one, or is the same key of another type (1 and
+                // 1.0): it is extra; a same-key local one is then missing (deletes go first).
                 try await extra(document, sink: sink)
                 if order == 0 {
-                    try await sink.missing(DocumentID(of: chunk[position]), local: keepDocuments ? chunk[position] : nil,
-                                           emptyRange: false)
+                    try await missing(chunk[position], emptyRange: false, sink: sink)
                     position += 1
                 }
                 break
@@ -222,6 +220,12 @@ struct RangeScanner: Sendable {
         return (equal, seen, .flags(matched))
     }
 
+    /// A local document Atlas lacks.
+    private func missing(_ document: BSONDocument, emptyRange: Bool, sink: some ScanSink) async throws {
+        try await sink.missing(DocumentID(of: document), local: keepDocuments ? document : nil, emptyRange: emptyRange)
+    }
+
+    /// An Atlas document local lacks.
     private func extra(_ document: BSONDocument, sink: some ScanSink) async throws {
         if let id = DocumentID(of: document) { try await sink.extra(id) }
     }
