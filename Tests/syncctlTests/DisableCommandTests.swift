@@ -25,6 +25,46 @@ struct DisableCommandTests {
         #expect((entry["changes"] as? [String: [String: String]])?["SYNC_ENABLED"] == ["old": "true", "new": "false"])
     }
 
+    @Test func offATerminalWithoutYesItRefusesInOneLineAndChangesNothing() throws {
+        let dir = try SyncctlProcess.scratchDirectory()
+        let env = "SYNC_ENABLED=true\n"
+        try SyncctlProcess.writeEnv(env, in: dir)
+        let run = try SyncctlProcess.run(["disable"], in: dir)
+        #expect(run.status == 64, "\(run.output)")
+        #expect(run.stderr.split(separator: "\n").count == 1, "one line, no usage text: \(run.stderr)")
+        #expect(run.stderr.contains("--yes"))
+        #expect(try RolloutFixture.read(dir) == env)
+
+        let json = try SyncctlProcess.run(["disable", "--json"], in: dir)
+        #expect(json.status == 64)
+        let document = try #require(JSONSerialization.jsonObject(with: Data(json.stdout.utf8)) as? [String: Any])
+        #expect((document["error"] as? [String: Any])?["kind"] as? String == "usage")
+        #expect(document["exitCode"] as? Int == 64)
+    }
+
+    /// A process killed with SIGKILL leaves libmongoc's /dev/shm/mongoc-<pid> behind; any
+    /// syncctl run sweeps it, so that a later process with that pid prints no driver warning.
+    @Test(.enabled(if: FileManager.default.isWritableFile(atPath: "/dev/shm")))
+    func aRunSweepsCounterSegmentsOfKilledProcesses() throws {
+        let dir = try SyncctlProcess.scratchDirectory()
+        try SyncctlProcess.writeEnv("SYNC_ENABLED=true\n", in: dir)
+        let finished = Process()
+        finished.executableURL = URL(fileURLWithPath: "/bin/true")
+        try finished.run()
+        finished.waitUntilExit()
+        let stale = "/dev/shm/mongoc-\(finished.processIdentifier)"
+        guard FileManager.default.createFile(atPath: stale, contents: Data([0])) else { return }
+        defer { try? FileManager.default.removeItem(atPath: stale) }
+        // This test process loaded libmongoc too: its segment is alive and must stay.
+        let own = "/dev/shm/mongoc-\(getpid())"
+        let ownExisted = FileManager.default.fileExists(atPath: own)
+
+        let run = try SyncctlProcess.run(["disable", "--dry-run"], in: dir)
+        #expect(run.status == 0, "\(run.output)")
+        #expect(!FileManager.default.fileExists(atPath: stale))
+        if ownExisted { #expect(FileManager.default.fileExists(atPath: own)) }
+    }
+
     @Test func disableNeverContactsAServer() throws {
         let dir = try SyncctlProcess.scratchDirectory()
         let probe = PendingConnectionProbe()

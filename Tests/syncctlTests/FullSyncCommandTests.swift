@@ -57,7 +57,7 @@ struct FullSyncCommandTests {
             process.arguments = arguments
             process.currentDirectoryURL = dir
             process.environment = ["PATH": ProcessInfo.processInfo.environment["PATH"] ?? "/usr/bin:/bin", "HOME": dir.path]
-            FileManager.default.createFile(atPath: dir.appendingPathComponent("bg.out").path, contents: nil)
+            _ = FileManager.default.createFile(atPath: dir.appendingPathComponent("bg.out").path, contents: nil)
             process.standardOutput = FileHandle(forWritingAtPath: dir.appendingPathComponent("bg.out").path)
             process.standardError = FileHandle.nullDevice
             process.standardInput = FileHandle.nullDevice

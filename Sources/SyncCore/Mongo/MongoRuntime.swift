@@ -1,5 +1,10 @@
 internal import CLibMongoC
+import Foundation
 import Logging
+
+#if canImport(Glibc)
+    import Glibc
+#endif
 
 /// The driver's process-wide state: `mongoc_init()` exactly once, and the driver's own log
 /// messages routed through swift-log (label `mongoc`) so they follow our verbosity and
@@ -7,8 +12,9 @@ import Logging
 public enum MongoRuntime {
     private static let initialized: Void = {
         tuneMalloc()
-        // The handler first: mongoc_init() itself may log (e.g. "Falling back to malloc for
-        // counters" when shared memory is short), and that must not reach stderr unasked.
+        removeStaleCounterSegments()
+        // The handler first: mongoc_init() itself may log, and that must not reach stderr
+        // unasked.
         mongoc_log_set_handler(
             { level, domain, message, _ in
                 MongoRuntime.forward(level: level, domain: domain, message: message)
@@ -31,6 +37,26 @@ public enum MongoRuntime {
     /// half the system CPU time, at the same speed.
     private static func tuneMalloc() {
         syncctl_tune_malloc(2, 32 << 20, 64 << 20)
+    }
+
+    /// Removes `/dev/shm/mongoc-<pid>` segments of processes that no longer exist. libmongoc
+    /// built with shared-memory counters (Debian's is) creates one as the library loads —
+    /// before `main`, so before syncctl can route the driver's log — and removes it at a normal
+    /// exit. A process killed with SIGKILL leaves its segment behind; a later process given the
+    /// same pid then cannot create its own, and the driver writes "Falling back to malloc for
+    /// counters." to stderr: a stray line in cron's mail (or after `--quiet`). Sweeping the
+    /// dead processes' segments keeps that line away and /dev/shm clean. A segment whose pid
+    /// is alive, or that belongs to another user, is left alone.
+    static func removeStaleCounterSegments(in directory: String = "/dev/shm") {
+        #if os(Linux)
+            guard let names = try? FileManager.default.contentsOfDirectory(atPath: directory) else { return }
+            for name in names where name.hasPrefix("mongoc-") {
+                guard let pid = pid_t(name.dropFirst("mongoc-".count)), pid > 0, pid != getpid() else { continue }
+                // kill(pid, 0): 0 or EPERM means the process exists.
+                if kill(pid, 0) == 0 || errno == EPERM { continue }
+                unlink("\(directory)/\(name)")
+            }
+        #endif
     }
 
     /// The driver's version, e.g. "1.23.1".

@@ -23,7 +23,7 @@ extension SettingsOptions {
     /// The dotenv file an editing command changes, required to exist.
     func editedEnvFile(command: String) throws -> String {
         guard !noEnvFile else {
-            throw ValidationError("\(command) edits the dotenv file: --no-env-file leaves nothing to edit (pass --env-file PATH)")
+            throw CommandLineError("\(command) edits the dotenv file: --no-env-file leaves nothing to edit (pass --env-file PATH)")
         }
         guard let path = try envFilePath() else {
             throw ConfigError(.inputMissing, "no dotenv file to edit: pass --env-file PATH")
@@ -61,7 +61,7 @@ struct DotenvEditRun {
     /// Off a terminal, writing needs `--yes`; checked first so a script learns it at once.
     static func requireConsent(_ edit: EditOptions, console: Console, command: String) throws {
         guard !edit.dryRun, !edit.yes, !console.interactive else { return }
-        throw ValidationError(
+        throw CommandLineError(
             "not on a terminal, so syncctl \(command) cannot ask before writing: pass --yes to write without asking, or --dry-run to only see the change")
     }
 

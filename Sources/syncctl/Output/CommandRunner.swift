@@ -14,6 +14,9 @@ enum CommandRunner {
         _ command: String, options: GlobalOptions, _ body: (Console) async throws -> ExitStatus
     ) async throws {
         bootstrapLogging(verbosity: options.verbosity)
+        // Also for commands that never use the driver: it tunes malloc and sweeps the counter
+        // segments killed processes left (see MongoRuntime).
+        MongoRuntime.initialize()
         let console = Console(options: options)
         let status: ExitStatus
         do {
@@ -24,6 +27,9 @@ enum CommandRunner {
         } catch is CancellationError {
             status = .interrupted
             report(command: command, message: "interrupted", kind: FailureKind.interrupted.rawValue, status: status, console: console)
+        } catch let error as CommandLineError {
+            status = .usage
+            report(command: command, message: error.description, kind: "usage", status: status, console: console)
         } catch let error as ValidationError {
             throw error
         } catch let error as ExitCode {
@@ -62,4 +68,13 @@ enum CommandRunner {
             let message: String
         }
     }
+}
+
+/// A command line that cannot be carried out as given, found only once the command runs (say,
+/// it must ask but is not on a terminal): one line and exit 64, or a JSON error with `--json`.
+/// (A `ValidationError` thrown from `run` would make ArgumentParser print the root command's
+/// usage after it.)
+struct CommandLineError: Error, CustomStringConvertible {
+    let description: String
+    init(_ description: String) { self.description = description }
 }
