@@ -94,7 +94,9 @@ final class BSONStreamReader {
     }
 
     private func truncated(_ count: Int) -> BackupError {
-        BackupError.damaged(path, "the file ends inside a document at byte \(offset) (\(count) bytes declared; truncated)")
+        // Either the file was cut short or the length field itself is damaged: say both.
+        BackupError.damaged(
+            path, "the document at byte \(offset) declares \(count) bytes but the file ends first (truncated, or a damaged length field)")
     }
 
     /// Reads until `count` bytes are buffered or the source ends.

@@ -73,10 +73,7 @@ public struct BackupManifest: Codable, Sendable, Equatable {
     }
 
     static func encoder() -> JSONEncoder {
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
-        encoder.dateEncodingStrategy = .iso8601
-        return encoder
+        StateJSON.encoder(pretty: true)
     }
 
     func encoded() throws(BackupError) -> Data {
@@ -94,8 +91,7 @@ public struct BackupManifest: Codable, Sendable, Equatable {
     static func load(from directory: String) throws(BackupError) -> BackupManifest? {
         let path = "\(directory)/\(fileName)"
         guard let data = FileManager.default.contents(atPath: path) else { return nil }
-        let decoder = JSONDecoder()
-        decoder.dateDecodingStrategy = .iso8601
+        let decoder = StateJSON.decoder()
         let manifest: BackupManifest
         do {
             manifest = try decoder.decode(BackupManifest.self, from: data)

@@ -57,18 +57,13 @@ struct RestoreCheckpoint: Codable {
 
     static func load(from state: StateDirectory, database: String) -> RestoreCheckpoint? {
         guard let data = FileManager.default.contents(atPath: path(in: state, database: database)) else { return nil }
-        let decoder = JSONDecoder()
-        decoder.dateDecodingStrategy = .iso8601
-        return try? decoder.decode(RestoreCheckpoint.self, from: data)
+        return try? StateJSON.decoder().decode(RestoreCheckpoint.self, from: data)
     }
 
     func save(in state: StateDirectory) throws(BackupError) {
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.sortedKeys]
-        encoder.dateEncodingStrategy = .iso8601
         do {
             try state.prepare("checkpoints")
-            try AtomicFile.write(try encoder.encode(self), to: RestoreCheckpoint.path(in: state, database: targetDatabase))
+            try AtomicFile.write(try StateJSON.encoder().encode(self), to: RestoreCheckpoint.path(in: state, database: targetDatabase))
         } catch let error as StateError {
             throw BackupError(error.kind, error.message)
         } catch {

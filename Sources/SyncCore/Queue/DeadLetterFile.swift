@@ -119,8 +119,7 @@ public struct DeadLetterFile: Sendable {
     /// Every dead letter, oldest first, and how many lines of the file do not parse.
     public func read() -> (letters: [DeadLetter], unreadable: Int) {
         guard let data = FileManager.default.contents(atPath: path) else { return ([], 0) }
-        let decoder = JSONDecoder()
-        decoder.dateDecodingStrategy = .iso8601
+        let decoder = StateJSON.decoder()
         var letters: [DeadLetter] = []
         var unreadable = 0
         for line in data.split(separator: UInt8(ascii: "\n")) where !line.allSatisfy({ $0 == 0x20 || $0 == 0x0D }) {

@@ -202,8 +202,7 @@ extension QueueState {
     /// here; replay itself sets such a file aside).
     static func read(_ files: QueueFiles) throws(StateError) -> QueueState {
         guard let data = FileManager.default.contents(atPath: files.statePath) else { return QueueState() }
-        let decoder = JSONDecoder()
-        decoder.dateDecodingStrategy = .iso8601
+        let decoder = StateJSON.decoder()
         guard let state = try? decoder.decode(QueueState.self, from: data), state.version == currentVersion else {
             throw StateError(.badInput, "replay state \(files.statePath) does not parse: the next replay sets it aside and starts over")
         }

@@ -93,10 +93,7 @@ struct QueueState: Codable, Sendable {
     }
 
     static func encoder() -> JSONEncoder {
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.sortedKeys]
-        encoder.dateEncodingStrategy = .iso8601
-        return encoder
+        StateJSON.encoder()
     }
 
     /// The state of `files`; a fresh one when there is none yet. A state file that does not

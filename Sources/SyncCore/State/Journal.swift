@@ -68,10 +68,7 @@ public struct Journal: Sendable {
 
     /// Appends one entry as one line.
     public func append(_ entry: JournalEntry) throws(StateError) {
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
-        encoder.dateEncodingStrategy = .iso8601
-        guard var line = try? encoder.encode(entry) else {
+        guard var line = try? StateJSON.encoder().encode(entry) else {
             throw StateError(.unexpected, "cannot encode a journal entry for \(entry.command)")
         }
         line.append(UInt8(ascii: "\n"))
@@ -81,8 +78,7 @@ public struct Journal: Sendable {
     /// Every readable entry, oldest first. A missing journal has no entries.
     public func entries() -> [JournalEntry] {
         guard let data = FileManager.default.contents(atPath: path) else { return [] }
-        let decoder = JSONDecoder()
-        decoder.dateDecodingStrategy = .iso8601
+        let decoder = StateJSON.decoder()
         return data.split(separator: UInt8(ascii: "\n")).compactMap { try? decoder.decode(JournalEntry.self, from: Data($0)) }
     }
 

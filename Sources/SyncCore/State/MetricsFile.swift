@@ -40,9 +40,7 @@ public struct MetricsFile: Sendable {
         defer { lock.release() }
         var merged = currentSamples()
         for sample in samples { merged[sample.key] = sample }
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.sortedKeys]
-        guard let json = try? encoder.encode(merged) else { throw StateError(.unexpected, "cannot encode metrics") }
+        guard let json = try? StateJSON.encoder().encode(merged) else { throw StateError(.unexpected, "cannot encode metrics") }
         try AtomicFile.write(json, to: samplesPath, mode: 0o644)
         try AtomicFile.write(Data(MetricsFile.render(Array(merged.values)).utf8), to: path, mode: 0o644)
     }
@@ -50,7 +48,7 @@ public struct MetricsFile: Sendable {
     /// The samples recorded so far, by key.
     public func currentSamples() -> [String: MetricSample] {
         guard let data = FileManager.default.contents(atPath: samplesPath),
-            let samples = try? JSONDecoder().decode([String: MetricSample].self, from: data)
+            let samples = try? StateJSON.decoder().decode([String: MetricSample].self, from: data)
         else { return [:] }
         return samples
     }

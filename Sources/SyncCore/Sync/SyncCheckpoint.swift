@@ -54,17 +54,12 @@ public struct CheckpointFile: Sendable {
     /// torn: it is replaced atomically, but it may come from another version) counts as none.
     public func load() -> SyncCheckpoint? {
         guard let data = FileManager.default.contents(atPath: path) else { return nil }
-        let decoder = JSONDecoder()
-        decoder.dateDecodingStrategy = .iso8601
-        return try? decoder.decode(SyncCheckpoint.self, from: data)
+        return try? StateJSON.decoder().decode(SyncCheckpoint.self, from: data)
     }
 
     public func save(_ checkpoint: SyncCheckpoint) throws(StateError) {
         try AtomicFile.makeDirectory(PathParts.parent(path))
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
-        encoder.dateEncodingStrategy = .iso8601
-        guard let data = try? encoder.encode(checkpoint) else {
+        guard let data = try? StateJSON.encoder(pretty: true).encode(checkpoint) else {
             throw StateError(.unexpected, "cannot encode the full-sync checkpoint")
         }
         try AtomicFile.write(data, to: path)
