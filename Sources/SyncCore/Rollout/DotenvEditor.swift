@@ -148,7 +148,7 @@ public struct DotenvEditor: Sendable {
         let name = PathParts.name(plan.target)
         Self.removeStaleTemporaryFiles(of: name, in: directory)
         let temporary = "\(directory)/.\(name).syncctl-\(getpid()).tmp"
-        try AtomicFile.write(Data(plan.updated.utf8), to: temporary, mode: before.st_mode & 0o7777)
+        try AtomicFile.writeNewFile(Data(plan.updated.utf8), at: temporary, mode: before.st_mode & 0o7777)
         do {
             try Self.keepOwner(of: before, on: temporary, displayPath: plan.path)
             try hook(.temporaryFileWritten(path: temporary))

@@ -13,10 +13,22 @@ public enum AtomicFile {
     /// Writes `data` to `path` atomically with the given permission bits.
     public static func write(_ data: Data, to path: String, mode: mode_t = 0o600) throws(StateError) {
         let directory = PathParts.parent(path)
-        let name = PathParts.name(path)
-        let temporary = "\(directory)/.\(name).tmp-\(getpid())-\(UInt32.random(in: 0...UInt32.max))"
-        let fd = open(temporary, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, mode)
-        guard fd >= 0 else { throw StateError.system("create", temporary) }
+        let temporary = "\(directory)/.\(PathParts.name(path)).tmp-\(getpid())-\(UInt32.random(in: 0...UInt32.max))"
+        try writeNewFile(data, at: temporary, mode: mode)
+        guard rename(temporary, path) == 0 else {
+            let error = StateError.system("replace", path)
+            unlink(temporary)
+            throw error
+        }
+        syncDirectory(directory)
+    }
+
+    /// The first half of an atomic replace, for a caller that renames the file itself after
+    /// checks of its own (`DotenvEditor`): creates `path`, which must not exist, writes `data`,
+    /// sets `mode` exactly (open() applies the umask) and fsyncs it. On failure nothing is left.
+    public static func writeNewFile(_ data: Data, at path: String, mode: mode_t = 0o600) throws(StateError) {
+        let fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, mode)
+        guard fd >= 0 else { throw StateError.system("create", path) }
         var ok = data.withUnsafeBytes { buffer -> Bool in
             var offset = 0
             while offset < buffer.count {
@@ -26,20 +38,13 @@ public enum AtomicFile {
             }
             return true
         }
-        // open() applied the umask; set the mode we were asked for exactly.
         ok = ok && fchmod(fd, mode) == 0 && fsync(fd) == 0
         close(fd)
         guard ok else {
-            let error = StateError.system("write", temporary)
-            unlink(temporary)
+            let error = StateError.system("write", path)
+            unlink(path)
             throw error
         }
-        guard rename(temporary, path) == 0 else {
-            let error = StateError.system("replace", path)
-            unlink(temporary)
-            throw error
-        }
-        syncDirectory(directory)
     }
 
     /// Makes a rename or a new file in `directory` durable.
