@@ -50,26 +50,16 @@ struct FullSyncCommandTests {
             try? FileManager.default.removeItem(at: dir)
         }
 
-        /// Starts syncctl without waiting; output goes to files in the scratch directory.
-        func start(_ arguments: [String]) throws -> Process {
-            let process = Process()
-            process.executableURL = SyncctlProcess.binary
-            process.arguments = arguments
-            process.currentDirectoryURL = dir
-            process.environment = ["PATH": ProcessInfo.processInfo.environment["PATH"] ?? "/usr/bin:/bin", "HOME": dir.path]
-            _ = FileManager.default.createFile(atPath: dir.appendingPathComponent("bg.out").path, contents: nil)
-            process.standardOutput = FileHandle(forWritingAtPath: dir.appendingPathComponent("bg.out").path)
-            process.standardError = FileHandle.nullDevice
-            process.standardInput = FileHandle.nullDevice
-            try process.run()
-            return process
+        /// Starts syncctl in the scene's directory without waiting.
+        func start(_ arguments: [String]) throws -> BackgroundSyncctl {
+            try BackgroundSyncctl(arguments, in: dir)
         }
 
-        /// Sends `signal` to `process` as soon as `condition` holds for the checkpoint file's
-        /// text; false if the process ended first.
-        func send(_ signal: Int32, to process: Process, when condition: @escaping @Sendable (String) -> Bool) async -> Bool {
+        /// Sends `signal` to `run` as soon as `condition` holds for the checkpoint file's text;
+        /// false if the run ended first.
+        func send(_ signal: Int32, to run: BackgroundSyncctl, when condition: @escaping @Sendable (String) -> Bool) async -> Bool {
             let path = checkpoint
-            return await SignalOnProgress.send(signal, to: process) {
+            return await run.send(signal) {
                 (try? String(contentsOfFile: path, encoding: .utf8)).map(condition) ?? false
             }
         }
@@ -95,11 +85,11 @@ struct FullSyncCommandTests {
             let committed: @Sendable (String) -> Bool = {
                 $0 != before && ($0.contains("\"resumeFrom\"") || $0.contains("\"done\" : true"))
             }
-            let process = try scene.start(["full-sync", "--workers", "2"])
-            if await scene.send(SIGKILL, to: process, when: index == 0 ? planned : committed) {
+            let run = try scene.start(["full-sync", "--workers", "2"])
+            if await scene.send(SIGKILL, to: run, when: index == 0 ? planned : committed) {
                 killed += 1
             }
-            while process.isRunning { try await Task.sleep(for: .milliseconds(10)) }
+            _ = run.terminate()
             #expect(FileManager.default.fileExists(atPath: scene.checkpoint), "the checkpoint survives kill -9")
         }
         #expect(killed == 3, "every kill point was reached before the run finished")
@@ -121,11 +111,11 @@ struct FullSyncCommandTests {
         let scene = try Scene("cmd-sigint")
         defer { Task { await scene.drop() } }
         try await scene.seed(["c": 30_000])
-        let process = try scene.start(["full-sync", "--workers", "1"])
-        let reached = await scene.send(SIGINT, to: process, when: { $0.contains("\"resumeFrom\"") })
+        let run = try scene.start(["full-sync", "--workers", "1"])
+        let reached = await scene.send(SIGINT, to: run, when: { $0.contains("\"resumeFrom\"") })
         try #require(reached, "the run finished before it could be interrupted")
-        while process.isRunning { try await Task.sleep(for: .milliseconds(10)) }
-        #expect(process.terminationStatus == 130)
+        let interrupted = run.terminate()
+        #expect(interrupted.status == 130, "\(interrupted.stderr)")
         #expect(FileManager.default.fileExists(atPath: scene.checkpoint))
         let rerun = try SyncctlProcess.run(["full-sync", "--json"], in: scene.dir)
         #expect(rerun.status == 0)

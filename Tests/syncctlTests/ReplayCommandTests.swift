@@ -217,35 +217,3 @@ struct ReplayCommandTests {
         }
     }
 }
-
-/// A syncctl run in the background, stopped by a signal.
-final class BackgroundSyncctl {
-    private let process = Process()
-    private let errors = Pipe()
-
-    init(_ arguments: [String], in directory: URL) throws {
-        process.executableURL = SyncctlProcess.binary
-        process.arguments = arguments
-        process.currentDirectoryURL = directory
-        process.environment = ["PATH": ProcessInfo.processInfo.environment["PATH"] ?? "/usr/bin:/bin", "HOME": directory.path]
-        process.standardOutput = FileHandle.nullDevice
-        process.standardError = errors
-        process.standardInput = FileHandle.nullDevice
-        try process.run()
-    }
-
-    /// Sends `signal` the moment `condition` holds; false if the run ended first.
-    func send(_ signal: Int32, when condition: @escaping @Sendable () -> Bool) async -> Bool {
-        await SignalOnProgress.send(signal, to: process, when: condition)
-    }
-
-    /// Sends `signal` (if still running) and waits. Status -N: killed by signal N before it
-    /// could exit on its own.
-    func terminate(signal: Int32) -> (status: Int32, stderr: String) {
-        if process.isRunning { kill(process.processIdentifier, signal) }
-        let stderr = String(decoding: errors.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-        process.waitUntilExit()
-        let status = process.terminationReason == .uncaughtSignal ? -process.terminationStatus : process.terminationStatus
-        return (status, stderr)
-    }
-}

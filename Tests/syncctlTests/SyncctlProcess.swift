@@ -1,4 +1,9 @@
 import Foundation
+import SyncTestSupport
+
+#if canImport(Glibc)
+    import Glibc
+#endif
 
 /// Runs the built `syncctl` binary as an operator would and captures what it prints.
 struct SyncctlRun {
@@ -76,4 +81,38 @@ final class Mutexed<T>: @unchecked Sendable {
     func set(_ value: T) { lock.withLock { stored = value; done = true } }
     var isSet: Bool { lock.withLock { done } }
     var value: T { lock.withLock { stored } }
+}
+
+/// syncctl running in the background, to be signalled mid-run (kill -9, Ctrl-C, SIGTERM) at
+/// a moment its own progress picks.
+final class BackgroundSyncctl {
+    private let process = Process()
+    private let errors = Pipe()
+
+    init(_ arguments: [String], in directory: URL) throws {
+        process.executableURL = SyncctlProcess.binary
+        process.arguments = arguments
+        process.currentDirectoryURL = directory
+        process.environment = ["PATH": ProcessInfo.processInfo.environment["PATH"] ?? "/usr/bin:/bin", "HOME": directory.path]
+        process.standardOutput = FileHandle.nullDevice
+        process.standardError = errors
+        process.standardInput = FileHandle.nullDevice
+        try process.run()
+    }
+
+    /// Sends `signal` the moment `condition` holds; false if the run ended first.
+    func send(_ signal: Int32, when condition: @escaping @Sendable () -> Bool) async -> Bool {
+        await SignalOnProgress.send(signal, to: process, when: condition)
+    }
+
+    /// Sends `signal` if given and the run is still going, then waits for its end. Status -N:
+    /// killed by signal N before it could exit on its own.
+    func terminate(signal: Int32? = nil) -> (status: Int32, stderr: String) {
+        if let signal, process.isRunning { kill(process.processIdentifier, signal) }
+        // stderr reaches its end when the process does; then waitUntilExit() returns at once.
+        let stderr = String(decoding: errors.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        process.waitUntilExit()
+        let status = process.terminationReason == .uncaughtSignal ? -process.terminationStatus : process.terminationStatus
+        return (status, stderr)
+    }
 }
