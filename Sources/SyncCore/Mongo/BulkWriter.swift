@@ -86,14 +86,18 @@ public final class BulkWriter {
     /// Operations waiting for the next flush.
     public var pendingCount: Int { pending.count }
 
+    /// Whether adding `operation` would first send what is pending: the batch is full by
+    /// count, or the operation would take it past the byte limit.
+    public func mustFlush(before operation: WriteOperation) -> Bool {
+        !pending.isEmpty && (pending.count >= limits.maxCount || pendingBytes + operation.approximateBytes > limits.maxBytes)
+    }
+
     /// Adds a write; flushes first if it would push the batch over a limit. Returns the
     /// result of that flush, if one happened.
     @discardableResult
     public func add(_ operation: WriteOperation) async throws -> BulkWriteResult? {
         var flushed: BulkWriteResult?
-        if !pending.isEmpty
-            && (pending.count >= limits.maxCount || pendingBytes + operation.approximateBytes > limits.maxBytes)
-        {
+        if mustFlush(before: operation) {
             flushed = try await flush()
         }
         pending.append(operation)

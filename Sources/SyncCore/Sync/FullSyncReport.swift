@@ -58,7 +58,16 @@ public struct FullSyncReport: Sendable, Codable {
     public var checkpointDiscarded: String?
     public var seconds = 0.0
 
-    public var documentsScanned: Int { collections.reduce(0) { $0 + $1.scanned } }
-    public var documentsWritten: Int { collections.reduce(0) { $0 + $1.written } }
-    public var writeErrors: Int { collections.reduce(0) { $0 + $1.writeErrors } }
+    // Totals over every collection (excluded and Atlas-only ones count zero).
+    public var documentsScanned: Int { total(\.scanned) }
+    public var documentsEqual: Int { total(\.equal) }
+    public var documentsInserted: Int { total(\.inserted) }
+    public var documentsReplaced: Int { total(\.replaced) }
+    public var documentsDeleted: Int { total(\.deleted) }
+    public var documentsWritten: Int { total(\.written) }
+    public var writeErrors: Int { total(\.writeErrors) }
+
+    private func total(_ count: KeyPath<Collection, Int>) -> Int {
+        collections.reduce(0) { $0 + $1[keyPath: count] }
+    }
 }

@@ -2,7 +2,7 @@
 protocol ScanSink: AnyObject {
     /// A local document Atlas does not have (no Atlas document with the same `_id` bytes).
     /// `emptyRange`: Atlas held no document at all in the range.
-    /// `id` may be nil when the sink said it needs no documents' ids (a straight copy).
+    /// `id` is nil in an empty range when the sink keeps documents (`keepDocuments`): it inserts.
     func missing(_ id: DocumentID?, local: BSONDocument?, emptyRange: Bool) async throws
     /// A document on both sides whose bytes differ.
     func different(_ id: DocumentID, local: BSONDocument?) async throws
@@ -97,10 +97,7 @@ struct RangeScanner: Sendable {
         async throws -> (Int, Int)
     {
         if atlasWasEmpty {
-            for document in chunk {
-                try await sink.missing(keepDocuments ? nil : DocumentID(of: document), local: keepDocuments ? document : nil,
-                                       emptyRange: true)
-            }
+            for document in chunk { try await missing(document, emptyRange: true, sink: sink) }
             return (0, 0)
         }
         let (equal, seen, unmatched) = if let cursor {
@@ -220,9 +217,11 @@ struct RangeScanner: Sendable {
         return (equal, seen, .flags(matched))
     }
 
-    /// A local document Atlas lacks.
+    /// A local document Atlas lacks. Into a range Atlas holds nothing of, a sink that keeps
+    /// documents inserts them and needs no `_id` (not built: it is per document of a copy).
     private func missing(_ document: BSONDocument, emptyRange: Bool, sink: some ScanSink) async throws {
-        try await sink.missing(DocumentID(of: document), local: keepDocuments ? document : nil, emptyRange: emptyRange)
+        let id = keepDocuments && emptyRange ? nil : DocumentID(of: document)
+        try await sink.missing(id, local: keepDocuments ? document : nil, emptyRange: emptyRange)
     }
 
     /// An Atlas document local lacks.

@@ -12,9 +12,6 @@ final class SyncWriter {
     private let deletes: BulkWriter
     private let inserts: BulkWriter
     private let upserts: BulkWriter
-    private var deleteBytes = 0
-    private var insertBytes = 0
-    private var upsertBytes = 0
     /// The pending inserts, to turn the ones that meet a duplicate key into upserts.
     private var pendingInserts: [BSONDocument] = []
 
@@ -27,53 +24,46 @@ final class SyncWriter {
 
     var pendingCount: Int { deletes.pendingCount + inserts.pendingCount + upserts.pendingCount }
 
-    /// Whether `operation` must wait for a commit: the same rule `BulkWriter.add` flushes by.
-    func mustCommit(before operation: WriteOperation) -> Bool {
-        let (count, bytes) = switch operation {
-        case .deleteOne: (deletes.pendingCount, deleteBytes)
-        case .insert: (inserts.pendingCount, insertBytes)
-        case .upsert: (upserts.pendingCount, upsertBytes)
+    private func writer(for operation: WriteOperation) -> BulkWriter {
+        switch operation {
+        case .deleteOne: deletes
+        case .insert: inserts
+        case .upsert: upserts
         }
-        // An insert may become an upsert at commit: keep room for all of them there.
+    }
+
+    /// Whether `operation` must wait for a commit: its bulk would flush (`BulkWriter`'s rule),
+    /// or an insert may become an upsert at commit and the upserts need room for all of them.
+    func mustCommit(before operation: WriteOperation) -> Bool {
+        let writer = writer(for: operation)
         let upsertRoom = upserts.pendingCount + inserts.pendingCount < limits.maxCount
-        return count > 0 && (count >= limits.maxCount || bytes + operation.approximateBytes > limits.maxBytes || !upsertRoom)
+        return writer.pendingCount > 0 && (writer.mustFlush(before: operation) || !upsertRoom)
     }
 
     /// Queues a write; call `commit` first when `mustCommit(before:)` says so.
     func add(_ operation: WriteOperation) async throws {
-        switch operation {
-        case .deleteOne:
-            try await deletes.add(operation)
-            deleteBytes += operation.approximateBytes
-        case .insert(let document):
-            try await inserts.add(operation)
-            insertBytes += operation.approximateBytes
-            pendingInserts.append(document)
-        case .upsert:
-            try await upserts.add(operation)
-            upsertBytes += operation.approximateBytes
-        }
+        try await writer(for: operation).add(operation)
+        if case .insert(let document) = operation { pendingInserts.append(document) }
     }
 
     /// Sends the pending deletes, then the pending upserts. On a thrown error whatever was not
     /// acknowledged stays pending (and may be resent or discarded).
     func commit() async throws -> BulkWriteResult {
         var result = try await deletes.flush()
-        deleteBytes = 0
         if inserts.pendingCount > 0 {
             var inserted = try await inserts.flush()
             let duplicates = inserted.writeErrors.filter { $0.code == 11000 }
             for duplicate in duplicates where duplicate.index < pendingInserts.count {
                 let document = pendingInserts[duplicate.index]
-                if let filter = document.idFilter { try await upserts.add(.upsert(filter: filter, document: document)) }
+                guard let filter = document.idFilter else { continue }
+                // Converted upserts can exceed the byte limit: then the bulk flushes on its own.
+                if let flushed = try await upserts.add(.upsert(filter: filter, document: document)) { result.add(flushed) }
             }
             inserted.writeErrors.removeAll { $0.code == 11000 }
             result.add(inserted)
             pendingInserts.removeAll(keepingCapacity: true)
-            insertBytes = 0
         }
         result.add(try await upserts.flush())
-        upsertBytes = 0
         return result
     }
 
@@ -82,8 +72,5 @@ final class SyncWriter {
         inserts.discardPending()
         upserts.discardPending()
         pendingInserts.removeAll()
-        deleteBytes = 0
-        insertBytes = 0
-        upsertBytes = 0
     }
 }

@@ -79,4 +79,15 @@ public struct ConsistencyReport: Sendable, Codable {
 
     public var differences: Int { collections.reduce(0) { $0 + $1.differences } }
     public var repaired: Int { collections.reduce(0) { $0 + ($1.repaired ?? 0) } }
+
+    /// `syncctl_verify_differences{collection}` for every compared collection, as found
+    /// (before any repair); count mode: the difference of the counts.
+    public var metricSamples: [MetricSample] {
+        collections.filter { $0.status != .excluded }.map { collection in
+            let differences = mode == .count ? abs(collection.localCount - collection.atlasCount) : collection.differences
+            return MetricSample(
+                MetricNames.verifyDifferences, Double(differences), labels: ["collection": collection.name],
+                help: "Documents missing, extra or different in Atlas at the last verify-consistency (count mode: the count difference).")
+        }
+    }
 }

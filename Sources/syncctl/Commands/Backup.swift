@@ -289,38 +289,10 @@ extension SyncCtl.Backup {
     }
 }
 
-/// `a, b,c` → ["a", "b", "c"].
-enum CollectionList {
-    static func parse(_ text: String) -> [String] {
-        text.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }
-    }
-}
-
 /// Byte counts as people read them (Foundation's formatter: "52.8 KB").
 enum ByteSize {
     static func format(_ bytes: Int64) -> String {
         ByteCountFormatter.string(fromByteCount: bytes, countStyle: .file)
-    }
-}
-
-/// The journal line and the job metrics a backup or restore leaves however it ends
-/// (`JobRecord`); a failure to write them is a warning, never the command's result.
-enum Job {
-    static func record(_ job: String, state: StateDirectory, started: Date, status: ExitStatus, console: Console,
-                       details: [String: JSONValue]) {
-        do {
-            try JobRecord.record(state: state, job: job, started: started, exitCode: status.rawValue, documentsWritten: nil, details: details)
-        } catch {
-            console.message("syncctl \(job): warning: \(error)")
-        }
-    }
-
-    static func record(_ job: String, state: StateDirectory, started: Date, error: any Error, console: Console,
-                       details: [String: JSONValue]) {
-        let status = (error as? any ClassifiedError).map { ExitStatus($0.kind) } ?? (error is CancellationError ? .interrupted : .failure)
-        var details = details
-        details["error"] = .string("\(error)")
-        record(job, state: state, started: started, status: status, console: console, details: details)
     }
 }
 

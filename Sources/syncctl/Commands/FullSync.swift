@@ -55,12 +55,7 @@ extension SyncCtl {
             }
         }
 
-        var collectionNames: [String]? { FullSync.names(collections) }
-
-        /// `--collections a, b` → ["a", "b"].
-        static func names(_ list: String?) -> [String]? {
-            list.map { $0.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty } }
-        }
+        var collectionNames: [String]? { collections.map(CollectionList.parse) }
 
         /// Both servers, with a pool large enough for `workers`: each holds a local cursor and an
         /// Atlas cursor or bulk write at once.
@@ -103,13 +98,10 @@ extension SyncCtl {
                     return status
                 } catch {
                     if !dryRun {
-                        let status = ExitStatus(error: error)
                         let counters = engine.progress.snapshot().map(\.counters)
-                        record(
-                            state: state, started: started, status: status, console: console,
-                            written: counters.reduce(0) { $0 + $1.written },
-                            details: ["scanned": .number(Double(counters.reduce(0) { $0 + $1.scanned })),
-                                      "error": .string("\(error)")])
+                        Job.record("full-sync", state: state, started: started, error: error, console: console,
+                                   documentsWritten: counters.reduce(0) { $0 + $1.written },
+                                   details: ["scanned": .number(Double(counters.reduce(0) { $0 + $1.scanned }))])
                     }
                     throw error
                 }
@@ -162,11 +154,10 @@ extension SyncCtl {
                     table.add([collection.name, collection.status.rawValue])
                 }
             }
-            let synced = report.collections.filter { $0.status == .synced }
             table.add([
-                "total", "", Counting.format(report.documentsScanned), Counting.format(synced.reduce(0) { $0 + $1.equal }),
-                Counting.format(synced.reduce(0) { $0 + $1.inserted }), Counting.format(synced.reduce(0) { $0 + $1.replaced }),
-                Counting.format(synced.reduce(0) { $0 + $1.deleted }), Counting.seconds(report.seconds),
+                "total", "", Counting.format(report.documentsScanned), Counting.format(report.documentsEqual),
+                Counting.format(report.documentsInserted), Counting.format(report.documentsReplaced),
+                Counting.format(report.documentsDeleted), Counting.seconds(report.seconds),
             ])
             console.print()
             for line in table.lines(style: { row, _, text in row == -1 ? console.styled(text, .dim) : text }) { console.print(line) }
@@ -185,7 +176,7 @@ extension SyncCtl {
                     console.print("\(console.styled("✗", .red)) \(collection.name): \(collection.writeErrors) writes refused; first: \(collection.firstWriteError ?? "?")")
                 }
             }
-            let count = synced.count
+            let count = report.collections.filter { $0.status == .synced }.count
             if report.dryRun {
                 console.print("Dry run: \(Counting.plural(report.documentsWritten, "document")) would be written in \(Counting.plural(count, "collection")); nothing was changed.")
             } else if report.writeErrors > 0 {
@@ -197,27 +188,18 @@ extension SyncCtl {
         }
 
         private func record(report: FullSyncReport, state: StateDirectory, started: Date, status: ExitStatus, console: Console) {
-            record(state: state, started: started, status: status, console: console, written: report.documentsWritten, details: [
+            Job.record("full-sync", state: state, started: started, status: status, console: console,
+                       documentsWritten: report.documentsWritten, details: [
                 "collections": .array(report.collections.filter { $0.status == .synced }.map { .string($0.name) }),
                 "documents": .number(Double(report.documentsScanned)),
                 "written": .number(Double(report.documentsWritten)),
-                "inserted": .number(Double(report.collections.reduce(0) { $0 + $1.inserted })),
-                "replaced": .number(Double(report.collections.reduce(0) { $0 + $1.replaced })),
-                "deleted": .number(Double(report.collections.reduce(0) { $0 + $1.deleted })),
+                "inserted": .number(Double(report.documentsInserted)),
+                "replaced": .number(Double(report.documentsReplaced)),
+                "deleted": .number(Double(report.documentsDeleted)),
                 "writeErrors": .number(Double(report.writeErrors)),
                 "resumed": .bool(report.resumed != nil),
                 "prune": .bool(report.prune),
             ])
-        }
-
-        private func record(state: StateDirectory, started: Date, status: ExitStatus, console: Console, written: Int,
-                            details: [String: JSONValue]) {
-            do {
-                try JobRecord.record(state: state, job: "full-sync", started: started, exitCode: status.rawValue,
-                                     documentsWritten: written, details: details)
-            } catch {
-                console.message("syncctl full-sync: warning: \(error)")
-            }
         }
 
         struct Document: Encodable {
@@ -242,11 +224,10 @@ extension SyncCtl {
                 try container.encode(report.resumed, forKey: .resumed)
                 try container.encode(report.checkpointDiscarded, forKey: .checkpointDiscarded)
                 try container.encode(report.collections, forKey: .collections)
-                let synced = report.collections.filter { $0.status == .synced }
                 try container.encode([
-                    "scanned": report.documentsScanned, "equal": synced.reduce(0) { $0 + $1.equal },
-                    "inserted": synced.reduce(0) { $0 + $1.inserted }, "replaced": synced.reduce(0) { $0 + $1.replaced },
-                    "deleted": synced.reduce(0) { $0 + $1.deleted }, "written": report.documentsWritten,
+                    "scanned": report.documentsScanned, "equal": report.documentsEqual,
+                    "inserted": report.documentsInserted, "replaced": report.documentsReplaced,
+                    "deleted": report.documentsDeleted, "written": report.documentsWritten,
                     "writeErrors": report.writeErrors,
                 ], forKey: .totals)
                 try container.encode(report.seconds, forKey: .seconds)

@@ -66,19 +66,15 @@ extension SyncCtl {
                 } else {
                     render(report, console: console)
                 }
-                do {
-                    try JobRecord.record(
-                        state: StateDirectory(settings: loaded), job: "perf-test", started: started, exitCode: status.rawValue,
-                        documentsWritten: nil, details: [
-                            "operations": .number(Double(report.operations)),
-                            "syncOffAverageMs": .number(report.syncOff?.average ?? 0),
-                            "syncOnAverageMs": .number(report.syncOn?.average ?? 0),
-                            "syncAverageMs": .number(report.syncTime?.average ?? 0),
-                            "syncP95Ms": .number(report.syncTime?.p95 ?? 0),
-                        ])
-                } catch {
-                    console.message("syncctl perf-test: warning: \(error)")
-                }
+                Job.record(
+                    "perf-test", state: StateDirectory(settings: loaded), started: started, status: status, console: console,
+                    details: [
+                        "operations": .number(Double(report.operations)),
+                        "syncOffAverageMs": .number(report.syncOff?.average ?? 0),
+                        "syncOnAverageMs": .number(report.syncOn?.average ?? 0),
+                        "syncAverageMs": .number(report.syncTime?.average ?? 0),
+                        "syncP95Ms": .number(report.syncTime?.p95 ?? 0),
+                    ])
                 return status
             }
         }

@@ -111,13 +111,14 @@ extension SyncCtl {
                     }
                 }
             } catch {
-                let code = (error as? any ClassifiedError).map { ExitStatus($0.kind) } ?? (error is CancellationError ? .interrupted : .failure)
+                let code = ExitStatus(error: error)
                 recordMetrics(loaded, state: state, started: started, exitCode: code.rawValue, summary: nil, console: console)
                 throw error
             }
             let after = try QueueReport.load(settings: loaded)
             let status: ExitStatus = summary.totals.deadLettered > 0 ? .problemsFound : .success
-            recordMetrics(loaded, state: state, started: started, exitCode: status.rawValue, summary: summary, console: console)
+            recordMetrics(loaded, state: state, started: started, exitCode: status.rawValue, summary: summary, queue: after,
+                          console: console)
             if console.json {
                 console.printJSON(Document(ok: status == .success, mode: follow ? "follow" : "once", disabled: nil, run: summary, queue: after))
             } else {
@@ -154,11 +155,12 @@ extension SyncCtl {
             }
         }
 
-        /// The queue figures and the job's own samples into the Prometheus textfile.
+        /// The queue figures (`queue`, or read now) and the job's own samples into the Prometheus
+        /// textfile.
         private func recordMetrics(_ loaded: Settings, state: StateDirectory, started: Date, exitCode: Int32,
-                                   summary: ReplayRunSummary?, console: Console) {
+                                   summary: ReplayRunSummary?, queue report: QueueReport? = nil, console: Console) {
             do {
-                let queue = (try? QueueReport.load(settings: loaded))?.metricSamples ?? []
+                let queue = (report ?? (try? QueueReport.load(settings: loaded)))?.metricSamples ?? []
                 let written = summary.map { $0.totals.upserts + $0.totals.deletes }
                 try MetricsFile(state: state).record(
                     MetricsFile.jobSamples(job: "replay", started: started, finished: Date(), exitCode: exitCode, documentsWritten: written)

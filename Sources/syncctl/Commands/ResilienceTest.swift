@@ -96,14 +96,9 @@ extension SyncCtl {
                 } else {
                     render(report, console: console)
                 }
-                do {
-                    try JobRecord.record(
-                        state: StateDirectory(settings: loaded), job: "resilience-test", started: started, exitCode: status.rawValue,
-                        documentsWritten: nil,
-                        details: Dictionary(uniqueKeysWithValues: report.verdicts.map { ($0.claim, JSONValue.bool($0.passed)) }))
-                } catch {
-                    console.message("syncctl resilience-test: warning: \(error)")
-                }
+                Job.record(
+                    "resilience-test", state: StateDirectory(settings: loaded), started: started, status: status, console: console,
+                    details: Dictionary(uniqueKeysWithValues: report.verdicts.map { ($0.claim, JSONValue.bool($0.passed)) }))
                 return status
             }
         }

@@ -123,14 +123,8 @@ extension SyncCtl {
         private func confirm(_ count: Int, database: String, console: Console) throws {
             if yes { return }
             guard console.interactive else {
-                let message = "--drop would drop \(count) collections that hold documents: add --yes to confirm when stdin is not a terminal"
-                if console.json {
-                    console.printJSON(CommandRunner.ErrorDocument(
-                        command: "restore", ok: false, error: .init(kind: "usage", message: message), exitCode: ExitStatus.usage.rawValue))
-                }
-                console.message("syncctl restore: error: \(message)")
-                console.finish(success: false)
-                throw ExitStatus.usage.exitCode
+                throw CommandLineError(
+                    "--drop would drop \(count) collections that hold documents: add --yes to confirm when stdin is not a terminal")
             }
             FileHandle.standardError.write(Data("Drop them and restore from \(directory) into '\(database)'? Type yes to continue: ".utf8))
             guard readLine()?.trimmingCharacters(in: .whitespaces).lowercased() == "yes" else {

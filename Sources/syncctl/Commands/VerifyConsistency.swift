@@ -68,7 +68,7 @@ extension SyncCtl {
             guard recheckDelay >= 0 && recheckDelay <= 600 else {
                 throw ValidationError("--recheck-delay must be between 0 and 600 seconds, got \(recheckDelay)")
             }
-            if let names = FullSync.names(collections), names.isEmpty {
+            if let names = collections.map(CollectionList.parse), names.isEmpty {
                 throw ValidationError("--collections needs at least one collection name, e.g. --collections orders,bills")
             }
         }
@@ -84,7 +84,7 @@ extension SyncCtl {
 
                 var options = VerifyOptions()
                 options.mode = parsedMode ?? .deep
-                options.collections = FullSync.names(collections)
+                options.collections = collections.map(CollectionList.parse)
                 options.excluded = loaded.excludedCollections
                 options.show = show
                 options.showValues = showValues
@@ -201,28 +201,16 @@ extension SyncCtl {
 
         private func record(report: ConsistencyReport?, state: StateDirectory, started: Date, status: ExitStatus,
                             console: Console, error: String? = nil) {
-            var samples: [MetricSample] = []
             var details: [String: JSONValue] = ["mode": .string(mode)]
             if let report {
-                for collection in report.collections where collection.status != .excluded {
-                    let differences = report.mode == .count
-                        ? abs(collection.localCount - collection.atlasCount) : collection.differences
-                    samples.append(MetricSample(
-                        MetricNames.verifyDifferences, Double(differences), labels: ["collection": collection.name],
-                        help: "Documents missing, extra or different in Atlas at the last verify-consistency (count mode: the count difference)."))
-                }
                 details["collections"] = .array(report.collections.filter { $0.status != .excluded }.map { .string($0.name) })
                 details["differences"] = .number(Double(report.differences))
                 details["consistent"] = .bool(report.consistent)
                 if report.repair { details["repaired"] = .number(Double(report.repaired)) }
             }
             if let error { details["error"] = .string(error) }
-            do {
-                try JobRecord.record(state: state, job: "verify-consistency", started: started, exitCode: status.rawValue,
-                                     documentsWritten: repair ? (report?.repaired ?? 0) : nil, samples: samples, details: details)
-            } catch {
-                console.message("syncctl verify-consistency: warning: \(error)")
-            }
+            Job.record("verify-consistency", state: state, started: started, status: status, console: console,
+                       documentsWritten: repair ? (report?.repaired ?? 0) : nil, samples: report?.metricSamples ?? [], details: details)
         }
 
         struct Document: Encodable {

@@ -83,6 +83,11 @@ extension Interrupts {
 extension ExitStatus {
     /// The documented exit code of a command that ends with `error`.
     init(error: any Error) {
-        self = (error as? any ClassifiedError).map { ExitStatus($0.kind) } ?? (error is CancellationError ? .interrupted : .failure)
+        self = switch error {
+        case let classified as any ClassifiedError: ExitStatus(classified.kind)
+        case is CancellationError: .interrupted
+        case is CommandLineError: .usage
+        default: .failure
+        }
     }
 }
