@@ -29,25 +29,28 @@ extension ByteSink {
     }
 }
 
-/// An open file descriptor and the SHA-256 and count of the bytes that went through it: what
-/// the manifest records for every file, computed in the one pass that reads or writes it.
+/// An open file descriptor and the count and (when asked for) SHA-256 of the bytes that went
+/// through it: what the manifest records for every file, computed in the one pass that reads
+/// or writes it.
 private final class HashedDescriptor {
     private(set) var descriptor: Int32
-    private var hasher = SHA256()
+    private var hasher: SHA256?
     private(set) var bytes: Int64 = 0
 
-    init(_ descriptor: Int32) {
+    init(_ descriptor: Int32, hashing: Bool) {
         self.descriptor = descriptor
+        hasher = hashing ? SHA256() : nil
     }
 
     func account(_ chunk: UnsafeRawBufferPointer) {
-        hasher.update(bufferPointer: chunk)
+        hasher?.update(bufferPointer: chunk)
         bytes += Int64(chunk.count)
     }
 
-    /// The SHA-256 of every byte so far, as lowercase hex.
+    /// The SHA-256 of every byte so far, as lowercase hex (only for a hashing descriptor).
     func digest() -> String {
-        hasher.finalize().hexString
+        guard let hasher else { preconditionFailure("digest() of a file opened without hashing") }
+        return hasher.finalize().hexString
     }
 
     func close() {
@@ -60,8 +63,9 @@ private final class HashedDescriptor {
     deinit { close() }
 }
 
-/// A file read with read(2), hashing the bytes as they are on disk (SHA-256) so a check needs
-/// only one pass.
+/// A file read with read(2), counting the bytes and, with `hashing`, hashing them as they are
+/// on disk (SHA-256) so a check needs only one pass. Readers that check no manifest (restoring
+/// mongodump output, reading metadata) do not hash: SHA-256 is most of a plain read's work.
 final class FileByteSource: ByteSource {
     let path: String
     private let file: HashedDescriptor
@@ -71,7 +75,7 @@ final class FileByteSource: ByteSource {
 
     /// Opens `path`; a missing file is `.inputMissing` unless `missingIsDamage` (a file a
     /// manifest promises), which makes it `.badInput`.
-    init(path: String, displayPath: String? = nil, missingIsDamage: Bool = false) throws(BackupError) {
+    init(path: String, displayPath: String? = nil, missingIsDamage: Bool = false, hashing: Bool = false) throws(BackupError) {
         self.path = displayPath ?? path
         let descriptor = open(path, O_RDONLY | O_CLOEXEC)
         guard descriptor >= 0 else {
@@ -83,7 +87,7 @@ final class FileByteSource: ByteSource {
             }
             throw BackupError(.badInput, "cannot read \(path): \(reason)", path: path)
         }
-        file = HashedDescriptor(descriptor)
+        file = HashedDescriptor(descriptor, hashing: hashing)
     }
 
     func read(into buffer: UnsafeMutableRawBufferPointer) throws(BackupError) -> Int {
@@ -113,7 +117,7 @@ final class FileByteSink: ByteSink {
     private var buffer: [UInt8] = []
     private let bufferSize = 1 << 20
 
-    /// Bytes handed to the file so far (what its size will be).
+    /// Bytes written to the file so far (after `finish`, its size).
     var bytesWritten: Int64 { file.bytes }
 
     init(path: String, mode: mode_t = 0o600) throws(BackupError) {
@@ -122,12 +126,11 @@ final class FileByteSink: ByteSink {
         guard descriptor >= 0 else { throw FileByteSink.failure("create", path) }
         // open() applied the umask; the mode asked for is the mode we keep.
         fchmod(descriptor, mode)
-        file = HashedDescriptor(descriptor)
+        file = HashedDescriptor(descriptor, hashing: true)
         buffer.reserveCapacity(bufferSize)
     }
 
     func write(_ bytes: UnsafeRawBufferPointer) throws(BackupError) {
-        file.account(bytes)
         if buffer.count + bytes.count > bufferSize { try flush() }
         if bytes.count >= bufferSize {
             try writeAll(bytes)
@@ -152,8 +155,11 @@ final class FileByteSink: ByteSink {
         buffer.removeAll(keepingCapacity: true)
     }
 
+    /// Every byte goes through here once, in order: hashed in chunks of up to 1 MiB, not per
+    /// document.
     private func writeAll(_ bytes: UnsafeRawBufferPointer) throws(BackupError) {
         guard let base = bytes.baseAddress else { return }
+        file.account(bytes)
         var offset = 0
         while offset < bytes.count {
             let written = Glibc.write(file.descriptor, base + offset, bytes.count - offset)

@@ -68,7 +68,7 @@ extension DumpInput {
             return
         }
         let fullPath = "\(path)/\(dataFile)"
-        let file = try FileByteSource(path: fullPath, missingIsDamage: true)
+        let file = try FileByteSource(path: fullPath, missingIsDamage: true, hashing: promised != nil)
         defer { file.close() }
         let reader = BSONStreamReader(dataFile.hasSuffix(DumpFileName.gzipSuffix) ? try GzipByteSource(file) : file)
         var documents: Int64 = 0
@@ -95,7 +95,7 @@ extension DumpInput {
     /// Compares one file with its manifest record: present, same size, same SHA-256.
     func verifyFile(_ record: BackupManifest.FileRecord) throws(BackupError) {
         let fullPath = "\(path)/\(record.path)"
-        let file = try FileByteSource(path: fullPath, missingIsDamage: true)
+        let file = try FileByteSource(path: fullPath, missingIsDamage: true, hashing: true)
         defer { file.close() }
         let chunk = UnsafeMutableRawBufferPointer.allocate(byteCount: 1 << 20, alignment: 16)
         defer { chunk.deallocate() }
