@@ -42,7 +42,7 @@ enum BackupBenchmark {
             let phase = try await child(job, uri: local, database: environment["SYNCCTL_BENCH_DATABASE"] ?? "backupbench",
                                         directory: environment["SYNCCTL_BENCH_DIRECTORY"] ?? NSTemporaryDirectory(),
                                         count: Int(environment["SYNCCTL_BENCH_DOCUMENTS"] ?? "") ?? documents)
-            print("RESULT \(phase.seconds) \(phase.bytes) \(phase.writeSeconds) \(phase.bytesOnDisk) \(peakRSSKiB())")
+            print("RESULT \(phase.seconds) \(phase.bytes) \(phase.writeSeconds) \(phase.bytesOnDisk) \(BenchSupport.peakResidentKiB())")
             exit(0)
         }
         let tag = UInt32.random(in: 0...UInt32.max)
@@ -74,26 +74,10 @@ enum BackupBenchmark {
     // MARK: The phases, in a child process each
 
     private static func runChild(_ job: Job, database: String, directory: String, count: Int) throws -> Phase {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: "/proc/self/exe").resolvingSymlinksInPath()
-        process.arguments = ["backup"]
-        var environment = ProcessInfo.processInfo.environment
-        environment["SYNCCTL_BENCH_BACKUP_CHILD"] = job.rawValue
-        environment["SYNCCTL_BENCH_DATABASE"] = database
-        environment["SYNCCTL_BENCH_DIRECTORY"] = directory
-        environment["SYNCCTL_BENCH_DOCUMENTS"] = String(count)
-        process.environment = environment
-        let output = Pipe()
-        process.standardOutput = output
-        try process.run()
-        let data = output.fileHandleForReading.readDataToEndOfFile()
-        // Polled: waitUntilExit() runs a run loop that an async context never drains.
-        while process.isRunning { usleep(10_000) }
-        let text = String(decoding: data, as: UTF8.self)
-        guard process.terminationStatus == 0, let line = text.split(separator: "\n").first(where: { $0.hasPrefix("RESULT ") }) else {
-            throw BackupError(.unexpected, "the \(job.rawValue) phase failed (exit \(process.terminationStatus)): \(text)")
-        }
-        let fields = line.split(separator: " ").dropFirst().map(String.init)
+        let fields = try BenchSupport.runChild("backup", environment: [
+            "SYNCCTL_BENCH_BACKUP_CHILD": job.rawValue, "SYNCCTL_BENCH_DATABASE": database,
+            "SYNCCTL_BENCH_DIRECTORY": directory, "SYNCCTL_BENCH_DOCUMENTS": String(count),
+        ], what: job.rawValue)
         return Phase(seconds: Double(fields[0]) ?? 0, documents: count, bytes: Int64(fields[1]) ?? 0,
                      writeSeconds: Double(fields[2]) ?? 0, peakRSSKiB: Int(fields[4]) ?? 0, bytesOnDisk: Int64(fields[3]) ?? 0)
     }
@@ -183,10 +167,7 @@ enum BackupBenchmark {
             ["restore (check, then create + insert)", rate(restore), rss(.restore), "raw bulk insert", ratio(restore, insert)],
             ["  its create + insert alone", rate(writes), "", "raw bulk insert", ratio(writes, insert)],
         ]
-        for (index, row) in rows.enumerated() {
-            print("| " + row.joined(separator: " | ") + " |")
-            if index == 0 { print("|" + String(repeating: " --- |", count: row.count)) }
-        }
+        BenchSupport.printTable(rows)
     }
 
     // MARK: Helpers
@@ -219,11 +200,4 @@ enum BackupBenchmark {
         return try MongoConnection(uri: uri, redactedURI: "local", name: "local", options: options)
     }
 
-
-    /// This process's peak resident set size in KiB (Linux reports `ru_maxrss` in KiB).
-    private static func peakRSSKiB() -> Int {
-        var usage = rusage()
-        getrusage(RUSAGE_SELF.rawValue, &usage)
-        return usage.ru_maxrss
-    }
 }

@@ -99,8 +99,7 @@ enum ReplayBenchmark {
     }
 
     static func elapsed(since start: ContinuousClock.Instant) -> Double {
-        let duration = ContinuousClock.now - start
-        return Double(duration.components.seconds) + Double(duration.components.attoseconds) / 1e18
+        (ContinuousClock.now - start).seconds
     }
 
     static func document(_ n: Int) -> BSONDocument {

@@ -121,10 +121,7 @@ enum SyncBenchmark {
              "", String(format: "%.2f", Double(full.maxRSSKiB) / Double(max(smallFull.maxRSSKiB, 1))), "≤ 1.10"],
             ["peak RSS, deep verify", "\(format(documents)): \(verify.maxRSSMiB) MiB", "", "", ""],
         ]
-        for (index, row) in table.enumerated() {
-            print("| " + row.joined(separator: " | ") + " |")
-            if index == 0 { print("|" + String(repeating: " --- |", count: row.count)) }
-        }
+        BenchSupport.printTable(table)
     }
 
     /// One round's measurements (seconds) and ratios.
@@ -157,28 +154,8 @@ enum SyncBenchmark {
     }
 
     private static func runChild(_ job: String, local: String, atlas: String, database: String) throws -> ChildResult {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: CommandLine.arguments[0]).standardizedFileURL
-        if !FileManager.default.isExecutableFile(atPath: process.executableURL!.path) {
-            process.executableURL = URL(fileURLWithPath: "/proc/self/exe").resolvingSymlinksInPath()
-        }
-        process.arguments = ["sync"]
-        var environment = ProcessInfo.processInfo.environment
-        environment["SYNCCTL_BENCH_SYNC_CHILD"] = job
-        environment["SYNCCTL_BENCH_DATABASE"] = database
-        process.environment = environment
-        let output = Pipe()
-        process.standardOutput = output
-        try process.run()
-        let data = output.fileHandleForReading.readDataToEndOfFile()
-        process.waitUntilExit()
-        let text = String(decoding: data, as: UTF8.self)
-        guard process.terminationStatus == 0,
-            let line = text.split(separator: "\n").first(where: { $0.hasPrefix("RESULT ") })
-        else {
-            throw BenchError("the \(job) child failed (exit \(process.terminationStatus)): \(text)")
-        }
-        let fields = line.split(separator: " ").dropFirst().map(String.init)
+        let fields = try BenchSupport.runChild(
+            "sync", environment: ["SYNCCTL_BENCH_SYNC_CHILD": job, "SYNCCTL_BENCH_DATABASE": database], what: job)
         return ChildResult(seconds: Double(fields[0]) ?? 0, documents: Int(fields[1]) ?? 0, written: Int(fields[2]) ?? 0,
                            user: Double(fields[3]) ?? 0, system: Double(fields[4]) ?? 0, maxRSSKiB: Int(fields[5]) ?? 0)
     }
@@ -214,17 +191,7 @@ enum SyncBenchmark {
         getrusage(RUSAGE_SELF.rawValue, &usage)
         let user = Double(usage.ru_utime.tv_sec) + Double(usage.ru_utime.tv_usec) / 1e6
         let system = Double(usage.ru_stime.tv_sec) + Double(usage.ru_stime.tv_usec) / 1e6
-        let seconds = Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18
-        // VmHWM, not ru_maxrss: Linux carries ru_maxrss over from the parent across fork and exec.
-        print("RESULT \(seconds) \(documents) \(written) \(user) \(system) \(peakResidentKiB() ?? Int(usage.ru_maxrss))")
-    }
-
-    /// This process's peak resident set size (`VmHWM` in /proc/self/status), in KiB.
-    private static func peakResidentKiB() -> Int? {
-        guard let status = try? String(contentsOfFile: "/proc/self/status", encoding: .utf8),
-            let line = status.split(separator: "\n").first(where: { $0.hasPrefix("VmHWM:") })
-        else { return nil }
-        return line.split(whereSeparator: \.isWhitespace).dropFirst().first.flatMap { Int($0) }
+        print("RESULT \(elapsed.seconds) \(documents) \(written) \(user) \(system) \(BenchSupport.peakResidentKiB())")
     }
 
     // MARK: Data and raw rates
@@ -354,9 +321,4 @@ enum SyncBenchmark {
         formatter.groupingSeparator = ","
         return formatter
     }()
-
-    struct BenchError: Error, CustomStringConvertible {
-        let description: String
-        init(_ description: String) { self.description = description }
-    }
 }
