@@ -17,15 +17,15 @@ BIN          = .build/debug/syncctl
 
 all: build
 
-# Debian packages: installed only when missing (apt-get update first, as a fresh machine needs).
+# Debian packages: installed only when missing, in one apt-get run (update first, as a fresh
+# machine needs).
 deps:
-	@if ! pkg-config --exists libmongoc-1.0 libbson-1.0 2>/dev/null; then \
-		echo "installing $(APT_PACKAGES)"; \
-		$(SUDO) apt-get update -qq && DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq $(APT_PACKAGES) >/dev/null; \
-	fi
-	@if ! $(PYTHON) -c 'import venv, ensurepip' 2>/dev/null; then \
-		echo "installing python3-venv"; \
-		$(SUDO) apt-get update -qq && DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq python3-venv >/dev/null; \
+	@missing=""; \
+	pkg-config --exists libmongoc-1.0 libbson-1.0 2>/dev/null || missing="$(APT_PACKAGES)"; \
+	$(PYTHON) -c 'import venv, ensurepip' 2>/dev/null || missing="$$missing python3-venv"; \
+	if [ -n "$$missing" ]; then \
+		echo "installing $${missing# }"; \
+		$(SUDO) apt-get update -qq && DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq $$missing >/dev/null; \
 	fi
 
 # The test server's virtualenv, rebuilt when its pinned requirements change.
@@ -44,7 +44,8 @@ release: deps
 # Two test servers on free loopback ports; SYNCCTL_TEST_LOCAL_URI/ATLAS_URI point at them for
 # the run and both stop afterwards, whatever happens. Point those variables at real servers
 # and run `swift test` directly to run the same tests against real MongoDB.
-test: build venv
+# (`--build-tests` builds every product too, syncctl included: no separate `swift build`.)
+test: deps venv
 	$(VENV)/bin/python -m pytest -q TestServer
 	$(SWIFT) build --build-tests
 	TESTSERVER_PYTHON=$(abspath $(VENV))/bin/python TestServer/with-servers.sh $(SWIFT) test --skip-build

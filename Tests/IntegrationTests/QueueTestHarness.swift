@@ -89,12 +89,6 @@ final class QueueTestHarness: @unchecked Sendable {
         ]), database: "admin")
     }
 
-    func failPointOff() async {
-        let admin = try? TestServers.connection(.atlas)
-        _ = try? await admin?.runCommand(["configureFailPoint": "failCommand", "mode": "off"], database: "admin")
-        admin?.close()
-    }
-
     func close() async {
         try? await local.dropDatabase(database)
         try? await atlas.dropDatabase(database)

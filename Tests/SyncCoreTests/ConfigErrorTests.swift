@@ -8,9 +8,4 @@ import SyncCore
         #expect(error.kind == .configuration)
         #expect("\(error)" == error.message)
     }
-
-    @Test func conformsToClassifiedErrorSoFrontEndsCanPickAnExitCode() {
-        let error: any ClassifiedError = ConfigError(.inputMissing, "no file")
-        #expect(error.kind == .inputMissing)
-    }
 }

@@ -40,6 +40,13 @@ public final class HangingListener: @unchecked Sendable {
         port = UInt16(bigEndian: address.sin_port)
     }
 
+    /// Whether a client has connected (a connection waits in the backlog): proof that
+    /// something tried to reach this "server".
+    public var hasPendingConnection: Bool {
+        var poller = pollfd(fd: descriptor, events: Int16(POLLIN), revents: 0)
+        return poll(&poller, 1, 0) > 0
+    }
+
     public func close() {
         if descriptor >= 0 {
             Glibc.close(descriptor)

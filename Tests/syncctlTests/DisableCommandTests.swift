@@ -67,7 +67,7 @@ struct DisableCommandTests {
 
     @Test func disableNeverContactsAServer() throws {
         let dir = try SyncctlProcess.scratchDirectory()
-        let probe = PendingConnectionProbe()
+        let probe = HangingListener()
         defer { probe.close() }
         let uri = "mongodb://127.0.0.1:\(probe.port)/bomba"
         try SyncctlProcess.writeEnv("SYNC_ENABLED=true\nMONGODB_LOCAL_URI=\(uri)\nMONGODB_ATLAS_URI=\(uri)\n", in: dir)
@@ -149,38 +149,5 @@ struct DisableCommandTests {
         #expect(run.status == 66)
         #expect(run.stderr.split(separator: "\n").count == 1, "\(run.stderr)")
         #expect(try SyncctlProcess.run(["disable", "--yes", "--env-file", "missing.env"], in: dir).status == 66)
-    }
-}
-
-/// A listening socket that is never accepted from: a connection attempt leaves a pending
-/// connection, which makes the socket readable — proof that something connected.
-final class PendingConnectionProbe: @unchecked Sendable {
-    // Invariant: `descriptor` changes only in `close()`, called once by the test.
-    private var descriptor: Int32
-    let port: UInt16
-
-    init() {
-        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
-        var address = sockaddr_in()
-        address.sin_family = sa_family_t(AF_INET)
-        address.sin_addr.s_addr = inet_addr("127.0.0.1")
-        var length = socklen_t(MemoryLayout<sockaddr_in>.size)
-        _ = withUnsafePointer(to: &address) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, length) } }
-        listen(fd, 16)
-        _ = withUnsafeMutablePointer(to: &address) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { getsockname(fd, $0, &length) } }
-        descriptor = fd
-        port = UInt16(bigEndian: address.sin_port)
-    }
-
-    var hasPendingConnection: Bool {
-        var poller = pollfd(fd: descriptor, events: Int16(POLLIN), revents: 0)
-        return poll(&poller, 1, 0) > 0
-    }
-
-    func close() {
-        if descriptor >= 0 {
-            Glibc.close(descriptor)
-            descriptor = -1
-        }
     }
 }

@@ -13,18 +13,9 @@ import Testing
 struct RestoreKillTests {
     /// Starts syncctl, kills it with SIGKILL after `delay` (it may have finished by then).
     private func killed(_ arguments: [String], in directory: URL, after delay: Duration) throws {
-        let process = Process()
-        process.executableURL = SyncctlProcess.binary
-        process.arguments = arguments
-        process.currentDirectoryURL = directory
-        process.environment = ["PATH": ProcessInfo.processInfo.environment["PATH"] ?? "/usr/bin:/bin", "HOME": directory.path]
-        process.standardOutput = FileHandle.nullDevice
-        process.standardError = FileHandle.nullDevice
-        process.standardInput = FileHandle.nullDevice
-        try process.run()
-        usleep(UInt32(delay.components.seconds * 1_000_000 + delay.components.attoseconds / 1_000_000_000_000))
-        kill(process.processIdentifier, SIGKILL)
-        while process.isRunning { usleep(2_000) }
+        let run = try BackgroundSyncctl(arguments, in: directory)
+        usleep(UInt32(delay.seconds * 1_000_000))
+        _ = run.terminate(signal: SIGKILL)
     }
 
     /// Enough documents (30k of ~0.5 KB) that the run is still going at some of the kill times.
