@@ -178,12 +178,5 @@ final class FileByteSink: ByteSink {
 
 extension Digest {
     /// Lowercase hexadecimal, as sha256sum prints it.
-    var hexString: String {
-        var text = ""
-        text.reserveCapacity(Self.byteCount * 2)
-        for byte in self {
-            text += String(byte, radix: 16).leftPadded(to: 2)
-        }
-        return text
-    }
+    var hexString: String { lowercaseHex }
 }

@@ -24,7 +24,7 @@ public struct CollectionMetadata: Sendable, Equatable {
     public init(info: CollectionInfo, indexes: [BSONDocument]) {
         var uuid: String?
         if case .binary(4, let bytes) = info.uuid {
-            uuid = bytes.map { String($0, radix: 16).leftPadded(to: 2) }.joined()
+            uuid = bytes.lowercaseHex
         }
         self.init(collectionName: info.name, type: info.type, options: info.options, indexes: indexes, uuid: uuid)
     }

@@ -143,7 +143,7 @@ public final class DumpInput: Sendable {
         for stem in Set(data.keys).union(metadata.keys).sorted() {
             // System collections are the server's own (mongodump skips them too), except
             // stored JavaScript; time-series buckets belong to their collection's metadata.
-            if stem.hasPrefix("system.") && stem != "system.js" { continue }
+            guard ArchivePrelude.isUserCollection(stem) else { continue }
             guard let fallbackName = DumpFileName.unescape(stem) else {
                 throw BackupError(.badInput, "\(directory)/\(data[stem] ?? metadata[stem] ?? stem): the file name is not a mongodump collection name (broken %-escape)")
             }

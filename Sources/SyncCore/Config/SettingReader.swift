@@ -37,6 +37,14 @@ struct SettingReader {
         [flags[key], environment[key.rawValue], fileValues[key.rawValue]].compactMap { $0 }.filter { !$0.isEmpty }
     }
 
+    /// Registers the secrets of every connection string at every level (the one in effect and
+    /// any it overrides) with `SecretScrubber.shared`, before anything can print them.
+    func registerConnectionStringSecrets() {
+        for key in SettingKey.allCases where key.isConnectionString {
+            for value in allValues(of: key) { SecretScrubber.shared.register(uri: value) }
+        }
+    }
+
     /// The value to convert, or nil when the default applies (unset, or set to empty).
     private func nonEmpty(_ key: SettingKey) -> Raw? {
         guard let raw = lookup(key), !raw.value.isEmpty else { return nil }

@@ -63,11 +63,7 @@ public struct Settings: Sendable {
         flags: [SettingKey: String], environment: [String: String], file: DotenvFile?
     ) throws(ConfigError) -> Settings {
         let reader = SettingReader(flags: flags, environment: environment, file: file)
-        for key in SettingKey.allCases where key.isConnectionString {
-            for value in reader.allValues(of: key) {
-                SecretScrubber.shared.register(uri: value)
-            }
-        }
+        reader.registerConnectionStringSecrets()
 
         let syncEnabled = try reader.bool(.syncEnabled, default: false)
         let localURI = try reader.connectionString(.localURI) ?? ConnectionString.defaultLocal
@@ -84,7 +80,7 @@ public struct Settings: Sendable {
         let batchSize = try reader.integer(.batchSize, default: 100, in: 1...100_000)
         let excludedCollections = try reader.collectionNames(.excludedCollections)
         let stateDir = try reader.path(.stateDir) ?? defaultStateDir
-        let queueFile = try reader.path(.queueFile) ?? joinPath(stateDir, queueFileName)
+        let queueFile = try reader.path(.queueFile) ?? defaultQueueFile(stateDir: stateDir)
         let backupDir = try reader.path(.backupDir) ?? defaultBackupDir
 
         return Settings(
@@ -129,6 +125,11 @@ public struct Settings: Sendable {
 
     private static func joinPath(_ directory: String, _ name: String) -> String {
         directory.hasSuffix("/") ? directory + name : directory + "/" + name
+    }
+
+    /// `SYNC_QUEUE_FILE`'s default: the queue file in the state directory.
+    static func defaultQueueFile(stateDir: String) -> String {
+        joinPath(stateDir, queueFileName)
     }
 }
 

@@ -101,6 +101,13 @@ public final class MongoConnection: Sendable {
         return Int64(reply["dataSize"]?.doubleValue ?? 0)
     }
 
+    /// The server's count of a collection's documents (`count` without a query: from metadata
+    /// on MongoDB, so instant however large the collection); 0 when it does not exist.
+    public func estimatedCount(database: String, collection: String) async throws -> Int {
+        let reply = try await runCommand(["count": .string(collection)], database: database)
+        return reply["n"]?.intValue ?? 0
+    }
+
     /// Exact number of documents matching `filter` (an aggregation, as the drivers do it).
     public func countDocuments(database: String, collection: String, filter: BSONDocument = .empty) async throws -> Int64 {
         try await withClient { client in

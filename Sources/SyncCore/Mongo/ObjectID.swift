@@ -39,9 +39,7 @@ public struct ObjectID: Sendable, Hashable, Comparable, CustomStringConvertible 
     }
 
     /// The 24-character lowercase hexadecimal form.
-    public var hex: String {
-        bytes.map { String($0, radix: 16).leftPadded(to: 2) }.joined()
-    }
+    public var hex: String { bytes.lowercaseHex }
 
     public var description: String { hex }
 
@@ -53,5 +51,12 @@ public struct ObjectID: Sendable, Hashable, Comparable, CustomStringConvertible 
 extension String {
     func leftPadded(to width: Int, with pad: Character = "0") -> String {
         count >= width ? self : String(repeating: pad, count: width - count) + self
+    }
+}
+
+extension Sequence<UInt8> {
+    /// Two lowercase hexadecimal digits per byte (ObjectIds, UUIDs, SHA-256 digests).
+    var lowercaseHex: String {
+        map { String($0, radix: 16).leftPadded(to: 2) }.joined()
     }
 }

@@ -118,11 +118,10 @@ public struct DeadLetterFile: Sendable {
 
     /// Every dead letter, oldest first, and how many lines of the file do not parse.
     public func read() -> (letters: [DeadLetter], unreadable: Int) {
-        guard let data = FileManager.default.contents(atPath: path) else { return ([], 0) }
         let decoder = StateJSON.decoder()
         var letters: [DeadLetter] = []
         var unreadable = 0
-        for line in data.split(separator: UInt8(ascii: "\n")) where !line.allSatisfy({ $0 == 0x20 || $0 == 0x0D }) {
+        for line in recordLines() {
             if let letter = try? decoder.decode(DeadLetter.self, from: Data(line)) {
                 letters.append(letter)
             } else {
@@ -130,6 +129,18 @@ public struct DeadLetterFile: Sendable {
             }
         }
         return (letters, unreadable)
+    }
+
+    /// How many records the file holds, readable or not (what `read()` returns, counted
+    /// without decoding: `status` and the metrics ask often).
+    public func count() -> Int {
+        recordLines().count
+    }
+
+    /// The file's non-blank lines: one record each.
+    private func recordLines() -> [Data.SubSequence] {
+        guard let data = FileManager.default.contents(atPath: path) else { return [] }
+        return data.split(separator: UInt8(ascii: "\n")).filter { !$0.allSatisfy { $0 == 0x20 || $0 == 0x0D } }
     }
 
     /// What `retry` did.

@@ -86,14 +86,14 @@ public struct QueueReport: Sendable, Codable, Equatable {
             }
             pendingBytes += end - position.offset
         }
-        let dead = DeadLetterFile(files: files).read()
+        let deadLetters = DeadLetterFile(files: files).count()
         var sync = LatencyRecorder()
         for ms in state.recentSyncMillis { sync.record(milliseconds: Double(ms)) }
         let syncTime = sync.summary.map { SyncTime(samples: $0.count, averageSeconds: $0.average / 1000, p95Seconds: $0.p95 / 1000) }
         return QueueReport(
             queueFile: files.path, files: positions.count, depth: depth, pendingBytes: pendingBytes, oldestPending: oldest,
             lagSeconds: oldest.map { max(0, now.timeIntervalSince($0)) } ?? 0, maxSize: maxSize, overLimit: depth >= maxSize,
-            persisted: persisted, deadLetters: dead.letters.count + dead.unreadable, deadLetterFile: files.deadLetterPath,
+            persisted: persisted, deadLetters: deadLetters, deadLetterFile: files.deadLetterPath,
             totals: state.totals, successRatio: state.totals.successRatio, syncTime: syncTime, atlasUp: state.atlas.up,
             atlasLastReachable: state.atlas.lastReachable, atlasLastError: state.atlas.up == false ? state.atlas.lastError : nil,
             lastCommit: state.lastCommit, lastActivity: state.lastActivity, notes: notes, generated: now)

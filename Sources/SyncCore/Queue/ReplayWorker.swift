@@ -87,11 +87,15 @@ public final class ReplayWorker {
 
     /// Replays until a batch comes back short of `batchSize` (the queue was caught up).
     public func drain(stop: StopSignal = StopSignal()) async throws -> ReplayRunSummary {
+        var last = BatchResult.empty
         while !stop.isStopped {
-            let result = try await processBatch(stop: stop)
-            if result != .full { break }
+            last = try await processBatch(stop: stop)
+            if last != .full { break }
         }
-        try consumer.maintain(rotateBytes: options.rotateBytes, grace: options.rotatedFileGrace)
+        // A batch that ran has maintained the files already.
+        if last == .empty || last == .abandoned {
+            try consumer.maintain(rotateBytes: options.rotateBytes, grace: options.rotatedFileGrace)
+        }
         return summary
     }
 
@@ -104,7 +108,10 @@ public final class ReplayWorker {
         while !stop.isStopped {
             let result = try await processBatch(stop: stop)
             if result != .full {
-                try consumer.maintain(rotateBytes: options.rotateBytes, grace: options.rotatedFileGrace)
+                // A batch that ran has maintained the files already.
+                if result == .empty || result == .abandoned {
+                    try consumer.maintain(rotateBytes: options.rotateBytes, grace: options.rotatedFileGrace)
+                }
                 try recordIdle()
                 await stop.sleep(for: options.pollInterval)
             }

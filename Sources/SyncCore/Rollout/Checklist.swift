@@ -136,7 +136,7 @@ public struct Checklist: Sendable, Equatable {
         }
         if command == "syncctl status" {
             guard let fact = RolloutFact(id: id) else {
-                throw bad("unknown fact '\(id)' (known: state.sync-enabled, state.sync-disabled, state.all-collections-included, state.backup-recent, state.backup-verified, state.full-sync-ok, state.full-sync-recent, state.consistency-ok, state.consistency-recent, state.signed-off-<phase>)")
+                throw bad("unknown fact '\(id)' (known: \(RolloutFact.knownIDs))")
             }
             return Item(text: text, check: .fact(fact), command: command, note: nil, line: line)
         }

@@ -47,12 +47,17 @@ public enum RolloutFact: Sendable, Hashable {
         }
     }
 
+    /// Every fact but the per-phase sign-offs.
+    static let simple: [RolloutFact] = [
+        .syncEnabled, .syncDisabled, .allCollectionsIncluded, .backupRecent, .backupVerified, .fullSyncOK,
+        .fullSyncRecent, .consistencyOK, .consistencyRecent, .perfTestOK, .resilienceTestOK,
+    ]
+
+    /// The ids a checklist may name, for messages.
+    static var knownIDs: String { (simple.map(\.id) + ["state.signed-off-<phase>"]).joined(separator: ", ") }
+
     public init?(id: String) {
-        let simple: [RolloutFact] = [
-            .syncEnabled, .syncDisabled, .allCollectionsIncluded, .backupRecent, .backupVerified, .fullSyncOK,
-            .fullSyncRecent, .consistencyOK, .consistencyRecent, .perfTestOK, .resilienceTestOK,
-        ]
-        if let fact = simple.first(where: { $0.id == id }) {
+        if let fact = RolloutFact.simple.first(where: { $0.id == id }) {
             self = fact
             return
         }

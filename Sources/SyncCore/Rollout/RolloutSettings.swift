@@ -30,11 +30,7 @@ public struct RolloutSettings: Sendable {
     /// may print parts of the file.
     public static func read(flags: [SettingKey: String], environment: [String: String], file: DotenvFile?) -> RolloutSettings {
         let reader = SettingReader(flags: flags, environment: environment, file: file)
-        for key in SettingKey.allCases where key.isConnectionString {
-            for value in reader.allValues(of: key) {
-                SecretScrubber.shared.register(uri: value)
-            }
-        }
+        reader.registerConnectionStringSecrets()
         var problems: [String] = []
         func attempt<T>(_ read: () throws(ConfigError) -> T, fallback: T) -> T {
             do {
@@ -48,7 +44,7 @@ public struct RolloutSettings: Sendable {
         let excluded = attempt({ () throws(ConfigError) in try reader.collectionNames(.excludedCollections) }, fallback: [])
         let stateDir = attempt({ () throws(ConfigError) in try reader.path(.stateDir) }, fallback: nil) ?? Settings.defaultStateDir
         let queueFile = attempt({ () throws(ConfigError) in try reader.path(.queueFile) }, fallback: nil)
-            ?? (stateDir.hasSuffix("/") ? stateDir : stateDir + "/") + Settings.queueFileName
+            ?? Settings.defaultQueueFile(stateDir: stateDir)
         let sources = reader.sources
         return RolloutSettings(
             envFile: file?.path, syncEnabled: enabled, syncEnabledSource: sources[.syncEnabled] ?? .default,

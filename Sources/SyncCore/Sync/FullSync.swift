@@ -109,13 +109,16 @@ public final class FullSync: Sendable {
         var atlasEmpty: Set<String> = []
         // String `_id`s of a collection with a collation sort by it: read Atlas range by range.
         let collated = Set(active.filter { $0.hasCollation }.map(\.name))
-        let atlasCounter = Partitioner(connection: atlas, database: connections.atlasDatabase, partitionDocuments: 0)
         for entry in active {
-            counts[entry.name] = try await retry.run("counting \(entry.name)") { try await partitioner.estimatedCount(entry.name) }
+            counts[entry.name] = try await retry.run("counting \(entry.name)") {
+                try await local.estimatedCount(database: connections.localDatabase, collection: entry.name)
+            }
             // Empty in Atlas: a straight copy, Atlas is not read. (A resumed run has written
             // some already, so it compares.)
             let inAtlas = entry.atlas == nil
-                ? 0 : try await retry.run("counting \(entry.name) in Atlas") { try await atlasCounter.estimatedCount(entry.name) }
+                ? 0 : try await retry.run("counting \(entry.name) in Atlas") {
+                    try await atlas.estimatedCount(database: connections.atlasDatabase, collection: entry.name)
+                }
             if inAtlas == 0 { atlasEmpty.insert(entry.name) }
         }
         if checkpoint.partitions.isEmpty {

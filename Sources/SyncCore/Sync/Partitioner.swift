@@ -9,13 +9,6 @@ struct Partitioner: Sendable {
     /// About how many documents one partition holds.
     var partitionDocuments: Int
 
-    /// The server's count of the collection's documents (`count` without a query: from
-    /// metadata on MongoDB, so instant however large the collection).
-    func estimatedCount(_ collection: String) async throws -> Int {
-        let reply = try await connection.runCommand(["count": .string(collection)], database: database)
-        return reply["n"]?.intValue ?? 0
-    }
-
     /// The ranges covering the whole collection, in `_id` order: one when the collection is
     /// smaller than two partitions.
     func partitions(of collection: String, count: Int) async throws -> [IDRange] {

@@ -178,10 +178,10 @@ struct RangeScanner: Sendable {
         var byID: [DocumentID: Int]?
         var equal = 0
         var seen = 0
-        let stream = try await atlas.find(
+        try await atlas.withFind(
             database: atlasDatabase, collection: collection,
-            options: range.findOptions(batchSize: Int32(clamping: max(chunkDocuments, 101)), sorted: false))
-        do {
+            options: range.findOptions(batchSize: Int32(clamping: max(chunkDocuments, 101)), sorted: false)
+        ) { stream in
             while let batch = try await stream.next(maxCount: chunkDocuments, maxBytes: chunkBytes) {
                 for document in batch {
                     seen += 1
@@ -209,10 +209,6 @@ struct RangeScanner: Sendable {
                     }
                 }
             }
-            await stream.close()
-        } catch {
-            await stream.close()
-            throw error
         }
         return (equal, seen, .flags(matched))
     }

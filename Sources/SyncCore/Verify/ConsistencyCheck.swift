@@ -31,6 +31,17 @@ public struct VerifyOptions: Sendable {
     public var batchSize = 100
 
     public init() {}
+
+    /// A repair writes as full-sync does: these options, for whole missing collections, and
+    /// their `bulkLimits` for single documents.
+    var syncOptions: FullSyncOptions {
+        var sync = FullSyncOptions()
+        sync.excluded = excluded
+        sync.workers = workers
+        sync.batchSize = batchSize
+        sync.retry = retry
+        return sync
+    }
 }
 
 /// Compares local and Atlas collection by collection. `count` compares the servers' counts;
@@ -138,7 +149,9 @@ public final class ConsistencyCheck: Sendable {
             case .both:
                 let item = Compared(name: entry.name, spill: "\(spillPrefix)-\(index)", memoryIDs: options.memoryIDs)
                 compared[entry.name] = item
-                let count = try await options.retry.run("counting \(entry.name)") { try await partitioner.estimatedCount(entry.name) }
+                let count = try await options.retry.run("counting \(entry.name)") {
+                    try await local.estimatedCount(database: connections.localDatabase, collection: entry.name)
+                }
                 let ranges = try await options.retry.run("splitting \(entry.name)") {
                     try await partitioner.partitions(of: entry.name, count: count)
                 }
@@ -209,12 +222,8 @@ public final class ConsistencyCheck: Sendable {
             if !missing.isEmpty {
                 // A whole collection missing in Atlas is repaired as full-sync would: created with
                 // its options and indexes, then copied.
-                var syncOptions = FullSyncOptions()
+                var syncOptions = options.syncOptions
                 syncOptions.collections = missing
-                syncOptions.excluded = options.excluded
-                syncOptions.workers = options.workers
-                syncOptions.batchSize = options.batchSize
-                syncOptions.retry = options.retry
                 let sync = try await FullSync(connections: connections, options: syncOptions, checkpointFile: nil).run()
                 for collection in sync.collections {
                     guard var repaired = oneSided[collection.name] else { continue }

@@ -64,12 +64,11 @@ struct Rechecker: Sendable {
             owned = next
             current = next
             if last || next.isEmpty {
-                owned = nil
-                if !last { outcome = Outcome(confirmed: next) }
+                owned = nil  // handed to the caller in the outcome
                 return outcome
             }
         }
-        return Outcome(confirmed: current)
+        preconditionFailure("the last round returns")
     }
 
     /// Reads a batch from local, Atlas and local again, keyed by exact `_id` bytes.
@@ -104,8 +103,8 @@ struct Rechecker: Sendable {
     /// `_id`, or the Atlas document deleted when local has none — then checks them once more.
     /// Returns the documents written and the differences left.
     func repair(_ confirmed: IDQueue, collection: String) async throws -> (written: Int, remaining: Int) {
-        let limits = BulkLimits(maxCount: max(options.batchSize, 1_000))
-        let writer = SyncWriter(connection: atlas, database: atlasDatabase, collection: collection, limits: limits)
+        let writer = SyncWriter(connection: atlas, database: atlasDatabase, collection: collection,
+                                limits: options.syncOptions.bulkLimits)
         var written = 0
         try await confirmed.forEachBatch(of: options.recheckBatch) { batch in
             let current = try await fetch(local, localDatabase, collection, DocumentID.inFilter(batch))
