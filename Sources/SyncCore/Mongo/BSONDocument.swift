@@ -83,10 +83,16 @@ public struct BSONDocument: Sendable, Hashable {
     func withBSON<T, E: Error>(_ body: (OpaquePointer) throws(E) -> T) throws(E) -> T {
         let bson = syncctl_bson_alloc()!
         defer { syncctl_bson_free(bson) }
-        return try bytes.withUnsafeBufferPointer { (buffer) throws(E) -> T in
+        return try withBSON(in: bson, body)
+    }
+
+    /// The same in `storage`, a `bson_t` the caller allocated (`syncctl_bson_alloc`) and reuses
+    /// for many documents: a loop over documents allocates it once, not once per document.
+    func withBSON<T, E: Error>(in storage: OpaquePointer, _ body: (OpaquePointer) throws(E) -> T) throws(E) -> T {
+        try bytes.withUnsafeBufferPointer { (buffer) throws(E) -> T in
             // A static bson_t points at our bytes; destroying it never frees them.
-            bson_init_static(bson, buffer.baseAddress, buffer.count)
-            return try body(bson)
+            bson_init_static(storage, buffer.baseAddress, buffer.count)
+            return try body(storage)
         }
     }
 

@@ -144,36 +144,41 @@ public final class BulkWriter {
         let insert: BSONDocument = ["validate": false]
         let upsert: BSONDocument = ["upsert": true, "validate": false]
         var error = bson_error_t()
+        // Two bson_t shells for the whole batch (filter, document), each pointed at the next
+        // document's bytes; the bulk copies what it is given.
+        let filterShell = syncctl_bson_alloc()!
+        let documentShell = syncctl_bson_alloc()!
+        defer {
+            syncctl_bson_free(filterShell)
+            syncctl_bson_free(documentShell)
+        }
         try insert.withBSON { insertOptions in
             try upsert.withBSON { upsertOptions in
                 for operation in batch {
                     let ok: Bool
                     switch operation {
                     case .insert(let document):
-                        ok = document.withBSON { mongoc_bulk_operation_insert_with_opts(bulk, $0, insertOptions, &error) }
+                        ok = document.withBSON(in: documentShell) { mongoc_bulk_operation_insert_with_opts(bulk, $0, insertOptions, &error) }
                     case .upsert(let filter, let document):
-                        ok = filter.withBSON { f in
-                            document.withBSON { d in mongoc_bulk_operation_replace_one_with_opts(bulk, f, d, upsertOptions, &error) }
+                        ok = filter.withBSON(in: filterShell) { f in
+                            document.withBSON(in: documentShell) { d in
+                                mongoc_bulk_operation_replace_one_with_opts(bulk, f, d, upsertOptions, &error)
+                            }
                         }
                     case .deleteOne(let filter):
-                        ok = filter.withBSON { mongoc_bulk_operation_remove_one_with_opts(bulk, $0, nil, &error) }
+                        ok = filter.withBSON(in: filterShell) { mongoc_bulk_operation_remove_one_with_opts(bulk, $0, nil, &error) }
                     }
                     guard ok else { throw MongoError(error) }
                 }
             }
         }
-        let storage = syncctl_bson_alloc()!
-        defer { syncctl_bson_free(storage) }
-        let replyPointer = storage
-        let succeeded = mongoc_bulk_operation_execute(bulk, replyPointer, &error) != 0
-        let reply = BSONDocument(copying: replyPointer)
-        bson_destroy(replyPointer)
+        let (succeeded, reply, failureError) = replyOf { reply, error in mongoc_bulk_operation_execute(bulk, reply, error) != 0 }
         let result = BulkWriter.result(from: reply)
         if succeeded { return result }
-        let failure = MongoError(error, reply: reply)
+        let failure = MongoError(failureError, reply: reply)
         // Per-document write errors are results for the caller to judge; anything else
         // (network, server down, a whole-command error) is a failure of the batch.
-        if !result.writeErrors.isEmpty && failure.kind != .unreachable && !failure.isTransient {
+        if !result.writeErrors.isEmpty && !failure.isTransient {
             return result
         }
         throw failure

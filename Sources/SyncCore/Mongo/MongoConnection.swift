@@ -113,16 +113,11 @@ public final class MongoConnection: Sendable {
         try await withClient { client in
             let coll = mongoc_client_get_collection(client, database, collection)!
             defer { mongoc_collection_destroy(coll) }
-            var error = bson_error_t()
-            let replyStorage = syncctl_bson_alloc()!
-            defer { syncctl_bson_free(replyStorage) }
-            let reply = replyStorage
-            let count = filter.withBSON { f in
-                mongoc_collection_count_documents(coll, f, nil, nil, reply, &error)
+            var count: Int64 = -1
+            _ = try withReply { reply, error in
+                count = filter.withBSON { mongoc_collection_count_documents(coll, $0, nil, nil, reply, error) }
+                return count >= 0
             }
-            let replyDocument = BSONDocument(copying: reply)
-            bson_destroy(reply)
-            guard count >= 0 else { throw MongoError(error, reply: replyDocument) }
             return count
         }
     }
@@ -172,15 +167,20 @@ public final class MongoConnection: Sendable {
 }
 
 /// Gives a C call a reply document to fill (128-byte aligned heap memory, initialised by the
-/// callee), then copies it out and maps a failure to `MongoError`.
-func withReply(_ call: (OpaquePointer, UnsafeMutablePointer<bson_error_t>) -> Bool) throws -> BSONDocument {
-    let storage = syncctl_bson_alloc()!
-    defer { syncctl_bson_free(storage) }
-    let reply = storage
+/// callee) and copies it out: whether the call succeeded, the reply, and the driver's error.
+func replyOf(_ call: (OpaquePointer, UnsafeMutablePointer<bson_error_t>) -> Bool) -> (ok: Bool, reply: BSONDocument, error: bson_error_t) {
+    let reply = syncctl_bson_alloc()!
+    defer { syncctl_bson_free(reply) }
     var error = bson_error_t()
     let ok = call(reply, &error)
     let document = BSONDocument(copying: reply)
     bson_destroy(reply)
+    return (ok, document, error)
+}
+
+/// `replyOf` for a call whose failure is an error: maps it to `MongoError`.
+func withReply(_ call: (OpaquePointer, UnsafeMutablePointer<bson_error_t>) -> Bool) throws -> BSONDocument {
+    let (ok, document, error) = replyOf(call)
     guard ok else { throw MongoError(error, reply: document) }
     return document
 }
