@@ -27,6 +27,26 @@ struct VerifyTests {
         try await replace(50, ["_id": .int32(50), "name": "n50", "count": .int32(7), "address": .document(["city": "Lyon", "zip": "69001"])])
     }
 
+    /// A range with more candidates than fit in memory, scanned again after Atlas closed the
+    /// connection midway: every candidate is counted once.
+    @Test(.exclusiveFailPoints) func aRangeScannedAgainAfterAFailureCountsItsDifferencesOnce() async throws {
+        let appName = "syncctl-verify-retry"
+        try await withSyncPair("vf-retry", appName: appName) { pair in
+            try await pair.insert((0..<10).map { ["_id": .int32(Int32($0))] }, into: "c", on: pair.local)
+            try await pair.insert((0..<10).map { ["_id": .int32(Int32($0))] } + (0..<12_000).map { ["_id": .string("atlas-\($0)")] },
+                                  into: "c", on: pair.atlas)
+            // The Atlas cursor reads batches of 1,000 (find, then getMores): the 12th getMore,
+            // for the last 10 documents, fails after 11,990 extra documents of the one range
+            // were seen.
+            try await failPoint(pair.atlas, appName: appName, commands: ["getMore"], mode: .document(["skip": 11, "times": 1]),
+                                closeConnection: true)
+            let report = try await pair.verify { $0.memoryIDs = 500 }.run()
+            let collection = try #require(report.collections.first)
+            #expect(collection.extraInAtlas == 12_000)
+            #expect(collection.missingInAtlas == 0)
+        }
+    }
+
     @Test func deepVerifyFindsEverySeededDifferenceWithItsIDAndFields() async throws {
         try await withSyncPair("vf-seeded") { pair in
             try await seedDifferences(pair)

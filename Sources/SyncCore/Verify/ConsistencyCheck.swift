@@ -124,12 +124,15 @@ public final class ConsistencyCheck: Sendable {
         // Invariant: `candidates` is thread-safe itself; the rest is written only by the task
         // that runs the recheck and the repair, after every scan worker has finished.
         let name: String
+        /// Where this collection's `_id` lists spill to disk (a prefix).
+        let spill: String
         let candidates: IDQueue
         var confirmed: IDQueue
         var collection: ConsistencyReport.Collection
 
         init(name: String, spill: String, memoryIDs: Int) {
             self.name = name
+            self.spill = spill
             candidates = IDQueue(spillPath: "\(spill)-candidates", memoryLimit: memoryIDs)
             confirmed = IDQueue(spillPath: "\(spill)-confirmed", memoryLimit: memoryIDs)
             collection = ConsistencyReport.Collection(name: name, status: .consistent)
@@ -251,7 +254,9 @@ public final class ConsistencyCheck: Sendable {
         scanner.chunkDocuments = options.chunkDocuments
         scanner.keepDocuments = false
         scanner.atlasInOneCursor = !collated
-        let sink = CandidateSink(collection: item.name, queue: item.candidates, progress: progress)
+        let sink = CandidateSink(collection: item.name, queue: item.candidates, progress: progress,
+                                 spill: "\(item.spill)-range-\(UUID().uuidString)", memoryIDs: options.memoryIDs)
+        defer { sink.discardCurrent() }
         try await scanner.scanUntilDone(
             range, into: sink, retry: options.retry, what: "verify \(item.name)", resumeFrom: { sink.completedBound },
             progress: { sink.ranges }, discard: { sink.discardCurrent() })
@@ -260,21 +265,24 @@ public final class ConsistencyCheck: Sendable {
 }
 
 /// Verify's scan sink: every difference becomes a recheck candidate. A range's candidates are
-/// queued once the range is compared to the end, so a range redone after a retry is not
-/// queued twice.
+/// queued for the recheck only once the range is compared to its end, so a range scanned
+/// again after a transient failure never queues its candidates twice; until then they wait in
+/// an `IDQueue` of the sink's own, which spills to disk (a range whose Atlas side holds a
+/// flood of extra documents must not fill memory).
 final class CandidateSink: ScanSink {
     let collection: String
     let queue: IDQueue
     let progress: SyncProgress
-    private var current: [DocumentID] = []
+    private let current: IDQueue
     private var counters = CollectionCounters()
     private(set) var completedBound: DocumentID?
     private(set) var ranges = 0
 
-    init(collection: String, queue: IDQueue, progress: SyncProgress) {
+    init(collection: String, queue: IDQueue, progress: SyncProgress, spill: String, memoryIDs: Int) {
         self.collection = collection
         self.queue = queue
         self.progress = progress
+        current = IDQueue(spillPath: spill, memoryLimit: memoryIDs)
     }
 
     func missing(_ id: DocumentID?, local: BSONDocument?, emptyRange: Bool) async throws {
@@ -293,18 +301,14 @@ final class CandidateSink: ScanSink {
     }
 
     private func add(_ id: DocumentID) throws {
-        current.append(id)
-        // A range whose Atlas side holds a flood of extra documents must not fill memory.
-        if current.count >= 10_000 { try flush() }
-    }
-
-    private func flush() throws {
-        for id in current { try queue.append(id) }
-        current.removeAll(keepingCapacity: true)
+        try current.append(id)
     }
 
     func rangeDone(upper: DocumentID?, scanned: Int, equal: Int, atlasDocuments: Int) async throws {
-        try flush()
+        try await current.forEachBatch(of: 1_000) { batch in
+            for id in batch { try queue.append(id) }
+        }
+        current.close()
         counters.scanned += scanned
         counters.equal += equal
         counters.atlasDocuments += atlasDocuments
@@ -314,8 +318,9 @@ final class CandidateSink: ScanSink {
         ranges += 1
     }
 
+    /// Forgets the range being compared (before it is scanned again), and its spill file.
     func discardCurrent() {
-        current.removeAll()
+        current.close()
         counters = CollectionCounters()
     }
 }
