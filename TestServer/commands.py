@@ -20,7 +20,7 @@ from bson.regex import Regex
 from mongomock import aggregate as mm_aggregate
 
 from engine import (DBS, MAX_BSON, CommandError, applies, apply_update, bkey, check_name,
-                    decode, drop_coll, get_coll, path_values, project, sort_items)
+                    decode, drop_coll, get_coll, id_first, path_values, project, sort_items)
 
 SETTINGS = {'version': '7.0.12', 'port': 0, 'started': time.time()}
 WIRE_VERSIONS = {(3, 6): 6, (4, 0): 7, (4, 2): 8, (4, 4): 9, (5, 0): 13, (6, 0): 17,
@@ -481,7 +481,7 @@ def prepare(raw):
         doc = {'_id': ObjectId(), **doc}
         raw = bson.encode(doc)
     elif next(iter(doc)) != '_id':
-        doc = {'_id': doc['_id'], **{k: v for k, v in doc.items() if k != '_id'}}
+        doc = id_first(doc, doc['_id'])
         raw = bson.encode(doc)
     if isinstance(doc['_id'], (list, Regex)):
         raise CommandError(53, f"The '_id' value cannot be of type {type(doc['_id']).__name__}")
@@ -522,7 +522,7 @@ def updated(coll, raw, doc, q, u, array_filters):
         if '_id' in u and bkey(u['_id']) != bkey(doc['_id']):
             raise CommandError(66, "After applying the update, the (immutable) field '_id' was "
                                    "found to have been altered")
-        new = {'_id': doc['_id'], **{k: v for k, v in u.items() if k != '_id'}}
+        new = id_first(u, doc['_id'])
     else:
         new = apply_update(doc, q, u, array_filters)
         if bkey(new['_id']) != bkey(doc['_id']):
@@ -542,8 +542,7 @@ def upsert(coll, q, u, array_filters):
     if is_replacement(u):
         qid = q.get('_id')
         has_qid = '_id' in q and not (isinstance(qid, Mapping) and any(k.startswith('$') for k in qid))
-        new = {'_id': u['_id'] if '_id' in u else qid if has_qid else ObjectId(),
-               **{k: v for k, v in u.items() if k != '_id'}}
+        new = id_first(u, u['_id'] if '_id' in u else qid if has_qid else ObjectId())
     else:
         new = apply_update(None, q, u, array_filters)
     raw = bson.encode(new)

@@ -261,9 +261,12 @@ def apply_update(old, q, u, array_filters=None):
         code = 66 if 'immutable' in str(e) else getattr(e, 'code', None) or 9  # FailedToParse
         raise CommandError(code, str(e)) from e
     new = _scratch.find_one()
-    if next(iter(new)) != '_id':
-        new = {'_id': new.pop('_id'), **new}
-    return new
+    return new if next(iter(new)) == '_id' else id_first(new, new['_id'])
+
+
+def id_first(doc, _id):
+    """doc with _id as its first field, as MongoDB stores every document."""
+    return {'_id': _id, **{k: v for k, v in doc.items() if k != '_id'}}
 
 
 def project(doc, projection):

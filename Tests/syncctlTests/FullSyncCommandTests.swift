@@ -40,6 +40,21 @@ struct FullSyncCommandTests {
             }
         }
 
+        /// Runs `body` with a fresh scene, and drops its databases and directory afterwards,
+        /// whether `body` passed or threw.
+        static func with(_ test: String, atlasQuery: String = "", extra: String = "", _ body: (Scene) async throws -> Void)
+            async throws
+        {
+            let scene = try Scene(test, atlasQuery: atlasQuery, extra: extra)
+            do {
+                try await body(scene)
+            } catch {
+                await scene.drop()
+                throw error
+            }
+            await scene.drop()
+        }
+
         func drop() async {
             for which in [TestServers.Which.local, .atlas] {
                 if let connection = try? TestServers.connection(which) {
@@ -70,66 +85,66 @@ struct FullSyncCommandTests {
     }
 
     @Test func killedWithSignal9AtSeveralPointsTheRerunResumesAndEndsConsistent() async throws {
-        let scene = try Scene("cmd-kill9")
-        defer { Task { await scene.drop() } }
-        try await scene.seed(["alpha": 25_000, "beta": 25_000])
+        try await Scene.with("cmd-kill9") { scene in
+            try await scene.seed(["alpha": 25_000, "beta": 25_000])
 
-        // 1: as soon as the run has planned its work; 2 and 3: as soon as that run has
-        // committed a batch of its own (its checkpoint changed). Progress, not a clock, picks
-        // the moments, so every kill lands mid-run however loaded the machine is.
-        let planned: @Sendable (String) -> Bool = { $0.contains("\"partitions\"") }
-        var killed = 0
-        for index in 0..<3 {
-            let before = try? String(contentsOfFile: scene.checkpoint, encoding: .utf8)
-            // A commit records a partition's resume point, or marks a whole partition done.
-            let committed: @Sendable (String) -> Bool = {
-                $0 != before && ($0.contains("\"resumeFrom\"") || $0.contains("\"done\" : true"))
+            // 1: as soon as the run has planned its work; 2 and 3: as soon as that run has
+            // committed a batch of its own (its checkpoint changed). Progress, not a clock, picks
+            // the moments, so every kill lands mid-run however loaded the machine is.
+            let planned: @Sendable (String) -> Bool = { $0.contains("\"partitions\"") }
+            var killed = 0
+            for index in 0..<3 {
+                let before = try? String(contentsOfFile: scene.checkpoint, encoding: .utf8)
+                // A commit records a partition's resume point, or marks a whole partition done.
+                let committed: @Sendable (String) -> Bool = {
+                    $0 != before && ($0.contains("\"resumeFrom\"") || $0.contains("\"done\" : true"))
+                }
+                let run = try scene.start(["full-sync", "--workers", "2"])
+                if await scene.send(SIGKILL, to: run, when: index == 0 ? planned : committed) {
+                    killed += 1
+                }
+                _ = run.terminate()
+                #expect(FileManager.default.fileExists(atPath: scene.checkpoint), "the checkpoint survives kill -9")
             }
-            let run = try scene.start(["full-sync", "--workers", "2"])
-            if await scene.send(SIGKILL, to: run, when: index == 0 ? planned : committed) {
-                killed += 1
-            }
-            _ = run.terminate()
-            #expect(FileManager.default.fileExists(atPath: scene.checkpoint), "the checkpoint survives kill -9")
+            #expect(killed == 3, "every kill point was reached before the run finished")
+
+            let final = try SyncctlProcess.run(["full-sync", "--json"], in: scene.dir)
+            #expect(final.status == 0, "\(final.stderr)")
+            let report = try json(final)
+            #expect(report["resumed"] is [String: Any], "the rerun continued from the checkpoint")
+            let scanned = try #require((report["totals"] as? [String: Any])?["scanned"] as? Int)
+            #expect(scanned < 50_000, "the rerun did not start over")
+            #expect(!FileManager.default.fileExists(atPath: scene.checkpoint))
+
+            let verify = try SyncctlProcess.run(["verify-consistency"], in: scene.dir)
+            #expect(verify.status == 0, "\(verify.stdout)")
+            #expect(verify.stdout.contains("Consistent"))
         }
-        #expect(killed == 3, "every kill point was reached before the run finished")
-
-        let final = try SyncctlProcess.run(["full-sync", "--json"], in: scene.dir)
-        #expect(final.status == 0, "\(final.stderr)")
-        let report = try json(final)
-        #expect(report["resumed"] is [String: Any], "the rerun continued from the checkpoint")
-        let scanned = try #require((report["totals"] as? [String: Any])?["scanned"] as? Int)
-        #expect(scanned < 50_000, "the rerun did not start over")
-        #expect(!FileManager.default.fileExists(atPath: scene.checkpoint))
-
-        let verify = try SyncctlProcess.run(["verify-consistency"], in: scene.dir)
-        #expect(verify.status == 0, "\(verify.stdout)")
-        #expect(verify.stdout.contains("Consistent"))
     }
 
     @Test func ctrlCStopsWithExit130AndKeepsTheCheckpoint() async throws {
-        let scene = try Scene("cmd-sigint")
-        defer { Task { await scene.drop() } }
-        try await scene.seed(["c": 30_000])
-        let run = try scene.start(["full-sync", "--workers", "1"])
-        let reached = await scene.send(SIGINT, to: run, when: { $0.contains("\"resumeFrom\"") })
-        try #require(reached, "the run finished before it could be interrupted")
-        let interrupted = run.terminate()
-        #expect(interrupted.status == 130, "\(interrupted.stderr)")
-        #expect(FileManager.default.fileExists(atPath: scene.checkpoint))
-        let rerun = try SyncctlProcess.run(["full-sync", "--json"], in: scene.dir)
-        #expect(rerun.status == 0)
-        #expect(try json(rerun)["resumed"] is [String: Any])
+        try await Scene.with("cmd-sigint") { scene in
+            try await scene.seed(["c": 30_000])
+            let run = try scene.start(["full-sync", "--workers", "1"])
+            let reached = await scene.send(SIGINT, to: run, when: { $0.contains("\"resumeFrom\"") })
+            try #require(reached, "the run finished before it could be interrupted")
+            let interrupted = run.terminate()
+            #expect(interrupted.status == 130, "\(interrupted.stderr)")
+            #expect(FileManager.default.fileExists(atPath: scene.checkpoint))
+            let rerun = try SyncctlProcess.run(["full-sync", "--json"], in: scene.dir)
+            #expect(rerun.status == 0)
+            #expect(try json(rerun)["resumed"] is [String: Any])
+        }
     }
 
     @Test func secondRunWhileOneHoldsTheLockExits75() async throws {
-        let scene = try Scene("cmd-lock")
-        defer { Task { await scene.drop() } }
-        let lock = try RunLock.acquire("full-sync", in: StateDirectory(path: scene.dir.appendingPathComponent(".syncctl").path))
-        defer { lock.release() }
-        let run = try SyncctlProcess.run(["full-sync"], in: scene.dir)
-        #expect(run.status == 75)
-        #expect(run.stderr.contains("another syncctl full-sync is running"))
+        try await Scene.with("cmd-lock") { scene in
+            let lock = try RunLock.acquire("full-sync", in: StateDirectory(path: scene.dir.appendingPathComponent(".syncctl").path))
+            defer { lock.release() }
+            let run = try SyncctlProcess.run(["full-sync"], in: scene.dir)
+            #expect(run.status == 75)
+            #expect(run.stderr.contains("another syncctl full-sync is running"))
+        }
     }
 
     @Test func atlasThatStaysUnreachableExits69AfterTheRetries() async throws {
@@ -151,61 +166,61 @@ struct FullSyncCommandTests {
 
     @Test(.exclusiveFailPoints) func atlasClosingTheConnectionMidSyncIsRetried() async throws {
         let appName = "cmd-close-\(UInt32.random(in: 0...UInt32.max))"
-        let scene = try Scene("cmd-close", atlasQuery: "?appName=\(appName)")
-        defer { Task { await scene.drop() } }
-        try await scene.seed(["c": 4_000])
-        let admin = try TestServers.connection(.atlas)
-        defer { admin.close() }
-        _ = try await admin.runCommand([
-            "configureFailPoint": "failCommand", "mode": .document(["times": 2]),
-            "data": .document(["failCommands": .array(["insert", "update"]), "closeConnection": true, "appName": .string(appName)]),
-        ], database: "admin")
-        let run = try SyncctlProcess.run(["full-sync"], in: scene.dir)
-        #expect(run.status == 0, "\(run.stderr)")
-        #expect(run.stderr.contains("retrying"))
-        let verify = try SyncctlProcess.run(["verify-consistency", "--json"], in: scene.dir)
-        #expect(verify.status == 0)
+        try await Scene.with("cmd-close", atlasQuery: "?appName=\(appName)") { scene in
+            try await scene.seed(["c": 4_000])
+            let admin = try TestServers.connection(.atlas)
+            defer { admin.close() }
+            _ = try await admin.runCommand([
+                "configureFailPoint": "failCommand", "mode": .document(["times": 2]),
+                "data": .document(["failCommands": .array(["insert", "update"]), "closeConnection": true, "appName": .string(appName)]),
+            ], database: "admin")
+            let run = try SyncctlProcess.run(["full-sync"], in: scene.dir)
+            #expect(run.status == 0, "\(run.stderr)")
+            #expect(run.stderr.contains("retrying"))
+            let verify = try SyncctlProcess.run(["verify-consistency", "--json"], in: scene.dir)
+            #expect(verify.status == 0)
+        }
     }
 
     @Test func jsonReportsEveryCollectionAndTheJournalAndMetricsRecordTheRun() async throws {
-        let scene = try Scene("cmd-json", extra: "SYNC_EXCLUDED_COLLECTIONS=sessions")
-        defer { Task { await scene.drop() } }
-        try await scene.seed(["orders": 120, "sessions": 5, "with space": 3])
-        let dry = try SyncctlProcess.run(["full-sync", "--dry-run", "--json"], in: scene.dir)
-        #expect(dry.status == 0)
-        #expect((try json(dry)["totals"] as? [String: Any])?["inserted"] as? Int == 123)
-        #expect(!FileManager.default.fileExists(atPath: scene.dir.appendingPathComponent(".syncctl/journal.jsonl").path))
+        try await Scene.with("cmd-json", extra: "SYNC_EXCLUDED_COLLECTIONS=sessions") { scene in
+            try await scene.seed(["orders": 120, "sessions": 5, "with space": 3])
+            let dry = try SyncctlProcess.run(["full-sync", "--dry-run", "--json"], in: scene.dir)
+            #expect(dry.status == 0)
+            #expect((try json(dry)["totals"] as? [String: Any])?["inserted"] as? Int == 123)
+            #expect(!FileManager.default.fileExists(atPath: scene.dir.appendingPathComponent(".syncctl/journal.jsonl").path))
 
-        let run = try SyncctlProcess.run(["full-sync", "--json"], in: scene.dir)
-        #expect(run.status == 0)
-        let report = try json(run)
-        let collections = try #require(report["collections"] as? [[String: Any]])
-        #expect(collections.map { $0["name"] as? String } == ["orders", "sessions", "with space"])
-        #expect(collections.map { $0["status"] as? String } == ["synced", "excluded", "synced"])
-        for key in ["scanned", "equal", "inserted", "replaced", "deleted", "seconds"] {
-            #expect(collections[0][key] != nil, "missing \(key)")
+            let run = try SyncctlProcess.run(["full-sync", "--json"], in: scene.dir)
+            #expect(run.status == 0)
+            let report = try json(run)
+            let collections = try #require(report["collections"] as? [[String: Any]])
+            #expect(collections.map { $0["name"] as? String } == ["orders", "sessions", "with space"])
+            #expect(collections.map { $0["status"] as? String } == ["synced", "excluded", "synced"])
+            for key in ["scanned", "equal", "inserted", "replaced", "deleted", "seconds"] {
+                #expect(collections[0][key] != nil, "missing \(key)")
+            }
+            #expect(collections[0]["inserted"] as? Int == 120)
+            let journal = try String(contentsOf: scene.dir.appendingPathComponent(".syncctl/journal.jsonl"), encoding: .utf8)
+            #expect(journal.contains("\"command\":\"full-sync\""))
+            #expect(journal.contains("\"written\":123"))
+            let prom = try String(contentsOf: scene.dir.appendingPathComponent(".syncctl/metrics/syncctl.prom"), encoding: .utf8)
+            #expect(prom.contains("syncctl_job_documents_written{job=\"full-sync\"} 123"))
+            #expect(prom.contains("syncctl_job_last_success_timestamp_seconds{job=\"full-sync\"}"))
+
+            let human = try SyncctlProcess.run(["full-sync", "--collections", "orders"], in: scene.dir)
+            #expect(human.status == 0)
+            #expect(human.stdout.contains("orders"))
+            #expect(human.stdout.contains("Atlas equals local for 1 collection (0 documents written)"))
         }
-        #expect(collections[0]["inserted"] as? Int == 120)
-        let journal = try String(contentsOf: scene.dir.appendingPathComponent(".syncctl/journal.jsonl"), encoding: .utf8)
-        #expect(journal.contains("\"command\":\"full-sync\""))
-        #expect(journal.contains("\"written\":123"))
-        let prom = try String(contentsOf: scene.dir.appendingPathComponent(".syncctl/metrics/syncctl.prom"), encoding: .utf8)
-        #expect(prom.contains("syncctl_job_documents_written{job=\"full-sync\"} 123"))
-        #expect(prom.contains("syncctl_job_last_success_timestamp_seconds{job=\"full-sync\"}"))
-
-        let human = try SyncctlProcess.run(["full-sync", "--collections", "orders"], in: scene.dir)
-        #expect(human.status == 0)
-        #expect(human.stdout.contains("orders"))
-        #expect(human.stdout.contains("Atlas equals local for 1 collection (0 documents written)"))
     }
 
     @Test func badCommandLinesAndUnknownCollectionsHaveTheirExitCodes() async throws {
-        let scene = try Scene("cmd-bad")
-        defer { Task { await scene.drop() } }
-        try await scene.seed(["orders": 1])
-        #expect(try SyncctlProcess.run(["full-sync", "--workers", "0"], in: scene.dir).status == 64)
-        let unknown = try SyncctlProcess.run(["full-sync", "--collections", "ordres"], in: scene.dir)
-        #expect(unknown.status == 78)
-        #expect(unknown.stderr.contains("no collection 'ordres'"))
+        try await Scene.with("cmd-bad") { scene in
+            try await scene.seed(["orders": 1])
+            #expect(try SyncctlProcess.run(["full-sync", "--workers", "0"], in: scene.dir).status == 64)
+            let unknown = try SyncctlProcess.run(["full-sync", "--collections", "ordres"], in: scene.dir)
+            #expect(unknown.status == 78)
+            #expect(unknown.stderr.contains("no collection 'ordres'"))
+        }
     }
 }
