@@ -95,6 +95,8 @@ struct BackupFormatTests {
             #expect(DumpFileName.unescape(DumpFileName.escape(name)) == name)
         }
         #expect(DumpFileName.unescape("bad%zz") == nil)
+        #expect(DumpFileName.unescape("bad%+f") == nil, "a sign is not a hex digit (Go rejects it)")
+        #expect(DumpFileName.unescape("bad%4") == nil)
         #expect(DumpFileName.bson("a b", gzip: true) == "a%20b.bson.gz")
         #expect(DumpFileName.metadata("a", gzip: false) == "a.metadata.json")
     }

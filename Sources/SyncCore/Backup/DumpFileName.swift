@@ -21,14 +21,7 @@ enum DumpFileName {
     /// first 208 bytes, `%24`, and the unpadded base64url SHA-1 of the name, so that the
     /// longest file name (`.metadata.json.gz` added) fits in 255 bytes.
     static func escape(_ collection: String) -> String {
-        var escaped = ""
-        for byte in collection.utf8 {
-            if isUnescaped(byte) {
-                escaped.append(Character(Unicode.Scalar(byte)))
-            } else {
-                escaped += "%" + String(byte, radix: 16, uppercase: true).leftPadded(to: 2)
-            }
-        }
+        let escaped = collection.percentEncoded(keeping: isUnescaped)
         guard escaped.utf8.count > 238 else { return escaped }
         let hash = Data(Insecure.SHA1.hash(data: Data(collection.utf8))).base64EncodedString()
             .replacingOccurrences(of: "+", with: "-").replacingOccurrences(of: "/", with: "_")
@@ -40,20 +33,7 @@ enum DumpFileName {
     /// The collection name a file stem stands for (`url.PathUnescape`); nil when the stem has
     /// a broken `%` escape or is not UTF-8.
     static func unescape(_ stem: String) -> String? {
-        var bytes: [UInt8] = []
-        var iterator = Array(stem.utf8)[...]
-        while let byte = iterator.popFirst() {
-            guard byte == UInt8(ascii: "%") else {
-                bytes.append(byte)
-                continue
-            }
-            guard iterator.count >= 2, let value = UInt8(String(decoding: iterator.prefix(2), as: UTF8.self), radix: 16) else {
-                return nil
-            }
-            bytes.append(value)
-            iterator = iterator.dropFirst(2)
-        }
-        return String(validating: bytes, as: UTF8.self)
+        stem.percentDecoded(strict: true)
     }
 
     private static func isUnescaped(_ byte: UInt8) -> Bool {
