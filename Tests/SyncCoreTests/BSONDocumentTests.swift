@@ -64,3 +64,13 @@ import SyncTestSupport
     #expect(version == ServerVersion(major: 4, minor: 2, patch: 25))
     #expect(version.map { $0 < ServerVersion(major: 4, minor: 4, patch: 0) } == true)
 }
+
+@Test func creatableIndexSpecDropsOnlyTheLegacyNamespace() throws {
+    let legacy = try BSONDocument(extendedJSON: #"{"v": 2, "key": {"email": 1}, "name": "idx_email", "ns": "bomba.users", "unique": true, "collation": {"locale": "fr", "strength": {"$numberInt": "2"}}}"#)
+    let spec = legacy.creatableIndexSpec
+    #expect(spec.keys == ["v", "key", "name", "unique", "collation"])
+    let expected = try BSONDocument(extendedJSON: #"{"v": 2, "key": {"email": 1}, "name": "idx_email", "unique": true, "collation": {"locale": "fr", "strength": {"$numberInt": "2"}}}"#)
+    #expect(spec.bytes == expected.bytes)
+    let modern = try BSONDocument(extendedJSON: #"{"v": 2, "key": {"_id": 1}, "name": "_id_"}"#)
+    #expect(modern.creatableIndexSpec.bytes == modern.bytes)
+}

@@ -49,7 +49,14 @@ extension BSONDocument {
     /// An index spec as `listIndexes` gave it, ready for `createIndexes`: without the legacy
     /// `ns` field that servers since 4.4 refuse.
     var creatableIndexSpec: BSONDocument {
-        guard keys.contains("ns") else { return self }
-        return BSONDocument(pairs: elements.filter { $0.key != "ns" }.map { ($0.key, $0.value) })
+        guard self["ns"] != nil else { return self }
+        // Every other element copied as it is (bson_append_iter), never decoded and re-encoded.
+        let builder = bson_new()!
+        defer { bson_destroy(builder) }
+        forEachElement { key, iter in
+            if key != "ns" { _ = bson_append_iter(builder, key, Int32(key.utf8.count), iter) }
+            return true
+        }
+        return BSONDocument(copying: builder)
     }
 }
